@@ -1,0 +1,147 @@
+"""Typed view of ``params.yaml``: the one place where parameters are read.
+
+Every stage calls :func:`load_params` and receives a validated :class:`Params`
+object. A misspelt or mistyped key fails here, with the key's path, instead of
+surfacing as a ``KeyError`` deep inside a stage.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+#: The 19 referential channels of the 10-20 system, in the order used by the
+#: DeepSOZ reference code (spec section 3).
+STANDARD_CHANNELS: tuple[str, ...] = (
+    "FP1", "FP2", "F7", "F3", "FZ", "F4", "F8", "T3", "C3", "CZ",
+    "C4", "T4", "T5", "P3", "PZ", "P4", "T6", "O1", "O2",
+)  # fmt: skip
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataParams(_Section):
+    """Where the corpus lives and how its split folders map to cohorts."""
+
+    source: Literal["synthetic", "tusz"] = "synthetic"
+    root: Path = Path("data/raw/synth/corpus")
+    notes_table: Path | None = None
+    #: TUSZ split folder -> cohort. ``pretrain`` trains the detectors, ``cv`` is
+    #: the etiology cross-validation cohort; the two must not share patients.
+    cohorts: dict[str, Literal["pretrain", "cv"]] = Field(
+        default_factory=lambda: {"train": "pretrain", "dev": "cv", "eval": "cv"}
+    )
+
+
+class SynthParams(_Section):
+    """Size and shape of the embedded synthetic TUSZ-layout corpus."""
+
+    n_pretrain: int = Field(20, ge=1)
+    n_cv: int = Field(30, ge=1)
+    sessions_per_patient: tuple[int, int] = (1, 2)
+    recordings_per_session: tuple[int, int] = (1, 1)
+    sfreq: float = Field(250.0, gt=0)
+    duration_s: tuple[float, float] = (660.0, 900.0)
+    seizures_per_recording: tuple[int, int] = (0, 2)
+    seizure_duration_s: tuple[float, float] = (20.0, 60.0)
+    concepts_per_patient: tuple[int, int] = (2, 5)
+    truth_path: Path = Path("data/raw/synth/truth.json")
+
+    @model_validator(mode="after")
+    def _ranges_ordered(self) -> SynthParams:
+        for name in (
+            "sessions_per_patient",
+            "recordings_per_session",
+            "duration_s",
+            "seizures_per_recording",
+            "seizure_duration_s",
+            "concepts_per_patient",
+        ):
+            low, high = getattr(self, name)
+            if low > high:
+                raise ValueError(f"synth.{name}: lower bound {low} > upper bound {high}")
+        return self
+
+
+class IngestParams(_Section):
+    """Tolerances of the EDF / annotation validation."""
+
+    #: |declared .csv_bi duration - EDF duration| above this is reported (s).
+    duration_tolerance_s: float = Field(1.0, ge=0)
+    manifest_path: Path = Path("data/interim/manifest.parquet")
+    notes_path: Path = Path("data/interim/notes.parquet")
+    issues_path: Path = Path("reports/ingest_issues.csv")
+
+
+class PreprocessParams(_Section):
+    """Spec section 4: channel pick, resampling, band-pass, clipping, crops, windows."""
+
+    channels: tuple[str, ...] = STANDARD_CHANNELS
+    sfreq: float = Field(200.0, gt=0)
+    l_freq: float = Field(1.6, gt=0)
+    h_freq: float = Field(30.0, gt=0)
+    filter_order: int = Field(4, ge=1)
+    clip_std: float = Field(2.0, gt=0)
+    crop_s: int = Field(600, ge=1)
+    window_s: int = Field(1, ge=1)
+    #: Crops cut at a seeded random position in recordings without seizures,
+    #: so that detectors also see seizure-free recordings.
+    background_crops: int = Field(1, ge=0)
+    #: Worker processes; 0 = all cores.
+    n_jobs: int = Field(0, ge=0)
+    out_dir: Path = Path("data/processed")
+
+    @model_validator(mode="after")
+    def _band_below_nyquist(self) -> PreprocessParams:
+        if not self.l_freq < self.h_freq < self.sfreq / 2:
+            raise ValueError(
+                f"preprocess: need l_freq < h_freq < sfreq/2, got "
+                f"{self.l_freq} < {self.h_freq} < {self.sfreq / 2}"
+            )
+        if self.crop_s % self.window_s:
+            raise ValueError("preprocess.crop_s must be a multiple of preprocess.window_s")
+        return self
+
+
+class FoldParams(_Section):
+    """Patient-grouped cross-validation of the ``cv`` cohort."""
+
+    n_folds: int = Field(10, ge=2)
+    path: Path = Path("data/interim/folds.csv")
+
+
+class Params(_Section):
+    """All parameters of the pipeline (``params.yaml``)."""
+
+    seed: int = 20250923
+    data: DataParams = DataParams()
+    synth: SynthParams = SynthParams()
+    ingest: IngestParams = IngestParams()
+    preprocess: PreprocessParams = PreprocessParams()
+    folds: FoldParams = FoldParams()
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Read and validate a params file.
+
+    Parameters
+    ----------
+    path : str or Path
+        YAML file; missing sections take their defaults.
+
+    Returns
+    -------
+    Params
+        Frozen, validated parameters.
+    """
+    path = Path(path)
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        return Params.model_validate(raw)
+    except ValueError as err:
+        raise ValueError(f"{path}: invalid parameters\n{err}") from None

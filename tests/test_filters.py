@@ -1,0 +1,61 @@
+"""Band-pass, resampling and standardisation (spec section 4)."""
+
+import numpy as np
+import pytest
+
+from pipeline.signal.filters import bandpass, clip_and_standardize, resample
+
+SFREQ = 200.0
+
+
+def sine(freq: float, seconds: float = 60.0, sfreq: float = SFREQ, amplitude: float = 50.0):
+    t = np.arange(int(seconds * sfreq)) / sfreq
+    return amplitude * np.sin(2 * np.pi * freq * t)[None, :]
+
+
+def steady_amplitude(x: np.ndarray, sfreq: float = SFREQ) -> float:
+    """Peak amplitude away from the edges, where filter transients live."""
+    edge = int(10 * sfreq)
+    return float(np.abs(x[..., edge:-edge]).max())
+
+
+@pytest.mark.parametrize("freq", [8.0, 10.0, 12.5, 17.0])
+def test_bandpass_keeps_pass_band_within_one_percent(freq):
+    out = bandpass(sine(freq), SFREQ, 1.6, 30.0, order=4)
+    assert steady_amplitude(out) == pytest.approx(50.0, rel=0.01)
+
+
+@pytest.mark.parametrize("freq", [1.0, 50.0])
+def test_bandpass_removes_out_of_band_sines(freq):
+    # 50 Hz is the mains frequency and 1 Hz the slow drift the band cuts.
+    sfreq = 250.0 if freq == 50.0 else SFREQ
+    out = bandpass(sine(freq, sfreq=sfreq), sfreq, 1.6, 30.0, order=4)
+    assert steady_amplitude(out, sfreq) < 0.1 * 50.0
+
+
+def test_bandpass_is_zero_phase():
+    x = sine(10.0)
+    out = bandpass(x, SFREQ, 1.6, 30.0)
+    middle = slice(2000, 10000)
+    lag = np.argmax(np.correlate(out[0, middle], x[0, middle], mode="full")) - (8000 - 1)
+    assert lag == 0
+
+
+def test_resample_256_to_200_keeps_frequency_and_length():
+    x = sine(10.0, seconds=30.0, sfreq=256.0)
+    out = resample(x, 256.0, 200.0)
+    assert out.shape == (1, 6000)
+    spectrum = np.abs(np.fft.rfft(out[0]))
+    assert np.fft.rfftfreq(6000, 1 / 200.0)[spectrum.argmax()] == pytest.approx(10.0, abs=0.05)
+
+
+def test_clip_and_standardize_bounds_and_flat_channel():
+    rng = np.random.default_rng(0)
+    data = np.vstack([rng.normal(5.0, 3.0, 100_000), np.zeros(100_000)])
+    out = clip_and_standardize(data, clip_std=2.0)
+    assert out[0].mean() == pytest.approx(0.0, abs=1e-9)
+    assert out[0].std() == pytest.approx(1.0, rel=1e-9)
+    # Gaussian samples beyond +2 std (2.28 %) all sit on the clipping bound.
+    at_top = np.isclose(out[0], out[0].max()).mean()
+    assert at_top == pytest.approx(0.0228, abs=0.002)
+    np.testing.assert_array_equal(out[1], 0.0)
