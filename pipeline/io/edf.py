@@ -1,0 +1,524 @@
+"""EDF / EDF+ header validation and fast signal reading, done by hand.
+
+Why not a library: pyedflib is strict (it refuses a file whose last data record
+is truncated or whose header declares more records than the file holds, which
+happens in real clinical exports) and mne / edfio are lenient (they silently
+truncate or pad). Neither lets us *decide* and *report*. So this module parses
+the 256-byte fixed header and the ``256 * ns`` signal header itself (all ASCII
+fields), reports every anomaly as a :class:`~pipeline.io.problems.Problem` with
+an explicit decision (rejected / repaired / warning), and reads the data
+records with numpy (little-endian int16, memory-mapped), using only the complete
+records and only the requested signals.
+
+The repair rule, shared by :func:`validate_edf` and :func:`read_edf`: when the
+header declares more records than the file holds (or the last record is cut
+short), the complete records are used if there is at least one of them
+(``repaired``), otherwise the file is rejected.
+
+Validation never reads the signal data: it reads the header and the file size.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.io.problems import FileError, Problem, is_rejected, problem
+
+ANNOTATION_LABELS = frozenset({"EDF Annotations", "BDF Annotations"})
+_SUFFIXES = ("-REF", "-LE", "-AR")
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+    )
+}
+
+
+class EdfError(FileError):
+    """An EDF file that cannot be read; ``detail`` says why."""
+
+
+@dataclass(frozen=True, eq=False)
+class EdfHeader:
+    """The parsed header of an EDF/EDF+ file (no signal data).
+
+    ``n_records`` is the *declared* record count; :attr:`n_usable_records` is
+    the number of complete records the file really holds (the repair rule).
+    """
+
+    path: str
+    version: str
+    patient: str
+    recording: str
+    start: datetime
+    header_bytes: int
+    n_records: int
+    record_duration_s: float
+    labels: tuple[str, ...]
+    transducers: tuple[str, ...]
+    physical_dims: tuple[str, ...]
+    physical_min: np.ndarray
+    physical_max: np.ndarray
+    digital_min: np.ndarray
+    digital_max: np.ndarray
+    prefilters: tuple[str, ...]
+    samples_per_record: np.ndarray
+    reserved: str
+    file_size: int
+    signal_reserved: tuple[str, ...] = field(default=())
+
+    @property
+    def n_signals(self) -> int:
+        return len(self.labels)
+
+    @property
+    def edf_type(self) -> str:
+        """``"EDF+C"``, ``"EDF+D"`` or ``"EDF"`` (from the reserved field)."""
+        head = self.reserved.strip()[:5]
+        return head if head in ("EDF+C", "EDF+D") else "EDF"
+
+    @property
+    def record_bytes(self) -> int:
+        return int(self.samples_per_record.sum()) * 2
+
+    @property
+    def sfreq(self) -> np.ndarray:
+        """Sampling rate of each signal (Hz)."""
+        return self.samples_per_record / self.record_duration_s
+
+    @property
+    def n_available_records(self) -> int:
+        """Complete records present in the file (from its size)."""
+        if self.record_bytes <= 0:
+            return 0
+        return max(self.file_size - self.header_bytes, 0) // self.record_bytes
+
+    @property
+    def n_usable_records(self) -> int:
+        """Records that are both declared (if declared) and complete."""
+        if self.n_records < 0:
+            return self.n_available_records
+        return min(self.n_records, self.n_available_records)
+
+    @property
+    def duration_s(self) -> float:
+        """Duration of the usable complete records (s)."""
+        return self.n_usable_records * self.record_duration_s
+
+    @property
+    def declared_duration_s(self) -> float:
+        return self.n_records * self.record_duration_s
+
+    @property
+    def signal_indices(self) -> list[int]:
+        """Indices of the ordinary (non-annotation) signals."""
+        return [i for i, lab in enumerate(self.labels) if lab not in ANNOTATION_LABELS]
+
+
+@dataclass
+class EdfSignals:
+    """Signals read by :func:`read_edf`.
+
+    Attributes
+    ----------
+    data : ndarray, shape (n_channels, n_samples), float64
+        Physical units (µV for EEG); missing channels are zeros.
+    sfreq : float
+    labels : list of str or None
+        Original EDF label of each requested channel, None when missing.
+    missing : list of str
+        Requested channels not found (zero-filled).
+    """
+
+    data: np.ndarray
+    sfreq: float
+    labels: list[str | None]
+    missing: list[str]
+
+
+def normalize_label(label: str) -> str:
+    """TUH-style label to a bare channel name: ``"EEG Fp1-REF"`` -> ``"FP1"``."""
+    name = label.strip().upper()
+    if name.startswith("EEG "):
+        name = name[4:].strip()
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return name.strip()
+
+
+def channel_indices(header: EdfHeader, channels: Sequence[str]) -> list[int | None]:
+    """Signal index of each requested channel (None when absent), by normalised label."""
+    lookup: dict[str, int] = {}
+    for i in header.signal_indices:
+        lookup.setdefault(normalize_label(header.labels[i]), i)
+    return [lookup.get(normalize_label(ch)) for ch in channels]
+
+
+# --------------------------------------------------------------------------- header
+
+
+def _fields(raw: bytes, width: int, ns: int) -> tuple[list[str], bytes]:
+    n = width * ns
+    chunk, rest = raw[:n], raw[n:]
+    return [chunk[i * width : (i + 1) * width].decode("latin-1").strip() for i in range(ns)], rest
+
+
+def _parse_start(date: str, time: str, recording: str) -> tuple[datetime | None, str | None]:
+    """Start datetime from ``dd.mm.yy`` / ``hh.mm.ss`` (or EDF+ ``Startdate``).
+
+    Returns (start, note): note is None when the standard fields were fine, a
+    sentence when the EDF+ ``Startdate`` had to be used; start is None when
+    nothing valid was found.
+    """
+    hms = None
+    m = re.fullmatch(r"(\d\d)\.(\d\d)\.(\d\d)", time)
+    if m and int(m[1]) < 24 and int(m[2]) < 60 and int(m[3]) < 60:
+        hms = (int(m[1]), int(m[2]), int(m[3]))
+    if hms is None:
+        return None, None
+    m = re.fullmatch(r"(\d\d)\.(\d\d)\.(\d\d)", date)
+    if m:
+        yy = int(m[3])
+        year = 1900 + yy if yy >= 85 else 2000 + yy
+        try:
+            return datetime(year, int(m[2]), int(m[1]), *hms), None
+        except ValueError:
+            pass
+    m = re.match(r"Startdate (\d\d)-([A-Z]{3})-(\d{4})", recording)
+    if m and m[2] in _MONTHS:
+        try:
+            start = datetime(int(m[3]), _MONTHS[m[2]], int(m[1]), *hms)
+        except ValueError:
+            return None, None
+        return start, f"invalid start date {date!r}; used the EDF+ Startdate {m[0][10:]!r}"
+    return None, None
+
+
+def validate_edf(
+    path: str | Path, channels: Sequence[str] | None = None
+) -> tuple[EdfHeader | None, list[Problem]]:
+    """Parse and check the header of an EDF/EDF+ file without reading its data.
+
+    Parameters
+    ----------
+    path : str or Path
+    channels : sequence of str, optional
+        The channels the pipeline needs. Anomalies of a needed channel (or of
+        any signal when None) reject the file; those of other signals only warn.
+
+    Returns
+    -------
+    header : EdfHeader or None
+        None when the header could not be parsed at all.
+    problems : list of Problem
+        Empty for a clean file. The file is usable unless one is ``rejected``.
+    """
+    path = Path(path)
+    problems: list[Problem] = []
+
+    def report(severity, code, detail):  # noqa: ANN001, ANN202
+        problems.append(problem(path, severity, code, detail))
+
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            fixed = fh.read(256)
+            if size < 256:
+                report(
+                    "rejected", "file_too_short", f"{size} bytes, shorter than the 256-byte header"
+                )
+                return None, problems
+            version = fixed[0:8].decode("latin-1")
+            if fixed[0:1] == b"\xff" or version.strip() != "0":
+                report(
+                    "rejected", "unsupported_format", f"version field {version!r} is not EDF '0'"
+                )
+                return None, problems
+            ns_text = fixed[252:256].decode("latin-1").strip()
+            try:
+                ns = int(ns_text)
+            except ValueError:
+                report("rejected", "non_numeric_field", f"number of signals is {ns_text!r}")
+                return None, problems
+            if ns <= 0:
+                report("rejected", "zero_signals", f"header declares {ns} signals")
+                return None, problems
+            if size < 256 * (ns + 1):
+                report(
+                    "rejected",
+                    "file_too_short",
+                    f"{size} bytes, shorter than the {256 * (ns + 1)}-byte header of {ns} signals",
+                )
+                return None, problems
+            signal_raw = fh.read(256 * ns)
+    except OSError as err:
+        report("rejected", "unreadable_file", f"cannot read: {err}")
+        return None, problems
+
+    text = {
+        "patient": fixed[8:88],
+        "recording": fixed[88:168],
+        "date": fixed[168:176],
+        "time": fixed[176:184],
+        "header_bytes": fixed[184:192],
+        "reserved": fixed[192:236],
+        "n_records": fixed[236:244],
+        "record_duration": fixed[244:252],
+    }
+    text = {k: v.decode("latin-1").strip() for k, v in text.items()}
+    rest = signal_raw
+    sig: dict[str, list[str]] = {}
+    for name, width in (
+        ("label", 16),
+        ("transducer", 80),
+        ("physical_dim", 8),
+        ("physical_min", 8),
+        ("physical_max", 8),
+        ("digital_min", 8),
+        ("digital_max", 8),
+        ("prefilter", 80),
+        ("samples_per_record", 8),
+        ("reserved", 32),
+    ):
+        sig[name], rest = _fields(rest, width, ns)
+
+    def number(value: str, kind: type, what: str) -> float | int | None:
+        try:
+            return kind(value)
+        except ValueError:
+            report("rejected", "non_numeric_field", f"{what} is {value!r}, not a number")
+            return None
+
+    header_bytes = number(text["header_bytes"], int, "header bytes field")
+    n_records = number(text["n_records"], int, "number of data records")
+    record_duration = number(text["record_duration"], float, "record duration")
+    arrays: dict[str, list] = {}
+    for name, kind in (
+        ("physical_min", float),
+        ("physical_max", float),
+        ("digital_min", int),
+        ("digital_max", int),
+        ("samples_per_record", int),
+    ):
+        arrays[name] = [
+            number(v, kind, f"{name.replace('_', ' ')} of signal {lab!r}")
+            for v, lab in zip(sig[name], sig["label"], strict=True)
+        ]
+    start, note = _parse_start(text["date"], text["time"], text["recording"])
+    if start is None:
+        report(
+            "rejected",
+            "bad_start_date",
+            f"start date/time {text['date']!r} {text['time']!r} is not a valid dd.mm.yy hh.mm.ss",
+        )
+    elif note:
+        report("repaired", "bad_start_date", note)
+    if is_rejected(problems):
+        return None, problems
+
+    header = EdfHeader(
+        path=str(path),
+        version=version,
+        patient=text["patient"],
+        recording=text["recording"],
+        start=start,
+        header_bytes=header_bytes,
+        n_records=n_records,
+        record_duration_s=record_duration,
+        labels=tuple(sig["label"]),
+        transducers=tuple(sig["transducer"]),
+        physical_dims=tuple(sig["physical_dim"]),
+        physical_min=np.asarray(arrays["physical_min"], dtype=float),
+        physical_max=np.asarray(arrays["physical_max"], dtype=float),
+        digital_min=np.asarray(arrays["digital_min"], dtype=np.int64),
+        digital_max=np.asarray(arrays["digital_max"], dtype=np.int64),
+        prefilters=tuple(sig["prefilter"]),
+        samples_per_record=np.asarray(arrays["samples_per_record"], dtype=np.int64),
+        reserved=text["reserved"],
+        file_size=size,
+        signal_reserved=tuple(sig["reserved"]),
+    )
+    problems.extend(_check_header(header, channels))
+    return header, problems
+
+
+def _check_header(h: EdfHeader, channels: Sequence[str] | None) -> list[Problem]:
+    out: list[Problem] = []
+    path = h.path
+
+    def report(severity, code, detail):  # noqa: ANN001, ANN202
+        out.append(problem(path, severity, code, detail))
+
+    expected = 256 * (h.n_signals + 1)
+    if h.header_bytes != expected:
+        report(
+            "rejected",
+            "header_size_mismatch",
+            f"header declares {h.header_bytes} header bytes but {h.n_signals} signals "
+            f"need {expected}",
+        )
+    if h.edf_type == "EDF+D":
+        report("rejected", "discontinuous_edf", "EDF+D (discontinuous) files are not supported")
+    if not h.record_duration_s > 0:
+        report("rejected", "bad_record_duration", f"record duration is {h.record_duration_s} s")
+    if np.any(h.samples_per_record <= 0):
+        bad = [h.labels[i] for i in np.flatnonzero(h.samples_per_record <= 0)]
+        report("rejected", "bad_samples_per_record", f"signals {bad} have <= 0 samples per record")
+    if out:
+        return out
+
+    needed_names = None if channels is None else {normalize_label(c) for c in channels}
+
+    def needed(i: int) -> bool:
+        return needed_names is None or normalize_label(h.labels[i]) in needed_names
+
+    # Per-signal calibration.
+    for i in h.signal_indices:
+        lab = h.labels[i]
+        bad = []
+        if h.physical_min[i] == h.physical_max[i]:
+            bad.append(f"physical min == max == {h.physical_min[i]:g}")
+        if h.digital_min[i] >= h.digital_max[i]:
+            bad.append(f"digital min {h.digital_min[i]} >= digital max {h.digital_max[i]}")
+        if bad:
+            severity = "rejected" if needed(i) else "warning"
+            code = "physical_min_equals_max" if "physical" in bad[0] else "bad_digital_range"
+            report(severity, code, f"signal {lab!r}: {'; '.join(bad)}")
+
+    # Duplicate labels (after normalisation, so FP1-REF and FP1-LE also clash).
+    seen: dict[str, list[str]] = {}
+    for i in h.signal_indices:
+        seen.setdefault(normalize_label(h.labels[i]), []).append(h.labels[i])
+    for name, labs in seen.items():
+        if len(labs) > 1:
+            severity = "rejected" if needed_names is None or name in needed_names else "warning"
+            report(severity, "duplicate_labels", f"channel {name!r} appears {len(labs)}x: {labs}")
+
+    # Sampling rates of the EEG channels.
+    if needed_names is None:
+        eeg = [i for i in h.signal_indices if h.labels[i].upper().startswith("EEG")]
+    else:
+        eeg = [i for i in h.signal_indices if needed(i)]
+    rates = sorted({float(h.sfreq[i]) for i in eeg})
+    if len(rates) > 1:
+        report("rejected", "mixed_sampling_rates", f"EEG channels have sampling rates {rates} Hz")
+
+    # Record count versus file size.
+    data_bytes = h.file_size - h.header_bytes
+    available = h.n_available_records
+    partial = data_bytes - available * h.record_bytes
+    if h.n_records == 0:
+        report("rejected", "no_records", "header declares 0 data records")
+    elif h.n_records == -1:
+        if available >= 1:
+            report(
+                "repaired",
+                "unknown_record_count",
+                f"header declares -1 (unknown) records; using the {available} complete records "
+                f"in the file",
+            )
+        else:
+            report("rejected", "unknown_record_count", "record count -1 and no complete record")
+    elif h.n_records < 0:
+        report("rejected", "non_numeric_field", f"number of data records is {h.n_records}")
+    elif h.n_records > available:
+        code = "truncated_record" if partial else "record_count_too_large"
+        what = (
+            f"header declares {h.n_records} records of {h.record_bytes} bytes but the file "
+            f"holds {available} complete records"
+            + (f" and a truncated one of {partial} bytes" if partial else "")
+        )
+        if available >= 1:
+            report(
+                "repaired",
+                code,
+                f"{what}; using the {available} complete records "
+                f"({available * h.record_duration_s:g} s of {h.declared_duration_s:g} s)",
+            )
+        else:
+            report("rejected", code, f"{what}; nothing usable")
+    else:
+        extra = data_bytes - h.n_records * h.record_bytes
+        if extra > 0:
+            report(
+                "warning",
+                "trailing_bytes",
+                f"{extra} bytes after the {h.n_records} declared records; ignored",
+            )
+    return out
+
+
+# --------------------------------------------------------------------------- data
+
+
+def read_edf(
+    path: str | Path, channels: Sequence[str], header: EdfHeader | None = None
+) -> EdfSignals:
+    """Read the requested channels of an EDF file in physical units.
+
+    Parameters
+    ----------
+    path : str or Path
+    channels : sequence of str
+        Wanted channels, matched by normalised label (see :func:`normalize_label`).
+        Channels not present are zero-filled and listed in ``missing``.
+    header : EdfHeader, optional
+        A header already validated; otherwise the file is validated here and an
+        :class:`EdfError` is raised when it is rejected.
+
+    Returns
+    -------
+    EdfSignals
+    """
+    if header is None:
+        header, problems = validate_edf(path, channels)
+        rejected = [p for p in problems if p.severity == "rejected"]
+        if header is None or rejected:
+            raise EdfError(path, "; ".join(p.detail for p in rejected) or "unreadable header")
+    index = channel_indices(header, channels)
+    spr = header.samples_per_record
+    found = [i for i in index if i is not None]
+    per_record = {int(spr[i]) for i in found}
+    if len(per_record) > 1:
+        rates = sorted({float(header.sfreq[i]) for i in found})
+        raise EdfError(path, f"requested channels have different sampling rates {rates} Hz")
+    if found:
+        n_per = per_record.pop()
+    else:
+        ordinary = header.signal_indices
+        n_per = int(spr[ordinary[0]]) if ordinary else 1
+    n_rec = header.n_usable_records
+    data = np.zeros((len(channels), n_rec * n_per), dtype=np.float64)
+    if found and n_rec > 0:
+        raw = np.memmap(
+            path,
+            dtype="<i2",
+            mode="r",
+            offset=header.header_bytes,
+            shape=(n_rec, header.record_bytes // 2),
+        )
+        offsets = np.concatenate([[0], np.cumsum(spr)])
+        dmin = header.digital_min.astype(float)
+        gain = (header.physical_max - header.physical_min) / (header.digital_max - dmin)
+        shift = header.physical_min - dmin * gain
+        for row, i in enumerate(index):
+            if i is None:
+                continue
+            out = data[row].reshape(n_rec, n_per)
+            np.multiply(raw[:, offsets[i] : offsets[i] + n_per], gain[i], out=out)
+            out += shift[i]
+        del raw
+    return EdfSignals(
+        data=data,
+        sfreq=float(n_per / header.record_duration_s),
+        labels=[None if i is None else header.labels[i] for i in index],
+        missing=[ch for ch, i in zip(channels, index, strict=True) if i is None],
+    )
