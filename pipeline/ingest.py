@@ -1,0 +1,349 @@
+"""Ingest: validate the corpus and write the manifest, the notes and the issues.
+
+Reads EDF *headers* only (never signal data), the ``.csv_bi`` annotations and
+the clinical notes. Every problem becomes a row of the issues table; one bad
+file never stops the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+from tqdm import tqdm
+
+from pipeline.io.edf import channel_indices, validate_edf
+from pipeline.io.problems import Problem, is_rejected, problem
+from pipeline.io.tusz import (
+    AnnotationError,
+    RecordingFiles,
+    discover_notes,
+    discover_recordings,
+    parse_csv_bi,
+    seizure_intervals,
+)
+
+MANIFEST_SCHEMA: dict[str, pl.DataType] = {
+    "recording_id": pl.Utf8,
+    "subject": pl.Utf8,
+    "session": pl.Utf8,
+    "session_date": pl.Utf8,
+    "montage": pl.Utf8,
+    "token": pl.Utf8,
+    "split": pl.Utf8,
+    "cohort": pl.Utf8,
+    "edf_path": pl.Utf8,
+    "csv_bi_path": pl.Utf8,
+    "sfreq": pl.Float64,
+    "n_samples": pl.Int64,
+    "duration_s": pl.Float64,
+    "start_time": pl.Utf8,
+    "n_channels_found": pl.Int64,
+    "missing_channels": pl.List(pl.Utf8),
+    "seizure_start_s": pl.List(pl.Float64),
+    "seizure_stop_s": pl.List(pl.Float64),
+    "n_seizures": pl.Int64,
+    "has_note": pl.Boolean,
+    "status": pl.Utf8,
+}
+NOTES_SCHEMA: dict[str, pl.DataType] = {
+    "subject": pl.Utf8,
+    "session": pl.Utf8,
+    "path": pl.Utf8,
+    "text": pl.Utf8,
+}
+ISSUES_SCHEMA: dict[str, pl.DataType] = {
+    "path": pl.Utf8,
+    "subject": pl.Utf8,
+    "recording_id": pl.Utf8,
+    "severity": pl.Utf8,
+    "problem": pl.Utf8,
+    "detail": pl.Utf8,
+}
+
+
+@dataclass
+class IngestResult:
+    manifest: pl.DataFrame
+    notes: pl.DataFrame
+    issues: pl.DataFrame
+    n_found: int
+
+    def summary(self) -> str:
+        status = self.manifest["status"]
+        n_repaired = int((status == "repaired").sum())
+        n_rejected = self.issues.filter(
+            (pl.col("severity") == "rejected") & pl.col("recording_id").is_not_null()
+        )["recording_id"].n_unique()
+        return (
+            f"ingest: {self.n_found} recordings found, {self.manifest.height} accepted "
+            f"({n_repaired} repaired), {n_rejected} rejected; {self.notes.height} notes; "
+            f"{self.issues.height} issues"
+        )
+
+
+def _issue(p: Problem, subject: str | None = None, recording_id: str | None = None) -> dict:
+    return {
+        "path": p.path,
+        "subject": subject,
+        "recording_id": recording_id,
+        "severity": p.severity,
+        "problem": p.problem,
+        "detail": p.detail,
+    }
+
+
+def check_recording(
+    rec: RecordingFiles, channels: Sequence[str], duration_tolerance_s: float
+) -> tuple[dict | None, list[Problem]]:
+    """Validate one recording; returns (manifest row without cohort/has_note, problems)."""
+    header, problems = validate_edf(rec.edf_path, channels)
+    if header is None or is_rejected(problems):
+        return None, problems
+    try:
+        annotations = parse_csv_bi(rec.csv_bi_path)
+    except AnnotationError as err:
+        problems.append(problem(rec.csv_bi_path, "rejected", "bad_annotations", err.detail))
+        return None, problems
+    if annotations.bname and annotations.bname != rec.recording_id:
+        problems.append(
+            problem(
+                rec.csv_bi_path,
+                "warning",
+                "bname_mismatch",
+                f"bname {annotations.bname!r} differs from the file name {rec.recording_id!r}",
+            )
+        )
+
+    # Channels.
+    index = channel_indices(header, channels)
+    found = [i for i in index if i is not None]
+    missing = [ch for ch, i in zip(channels, index, strict=True) if i is None]
+    if not found:
+        problems.append(
+            problem(
+                rec.edf_path,
+                "rejected",
+                "no_eeg_channels",
+                f"none of the {len(channels)} required channels found; labels are "
+                f"{list(header.labels)}",
+            )
+        )
+        return None, problems
+    if missing:
+        problems.append(
+            problem(
+                rec.edf_path,
+                "warning",
+                "missing_channels",
+                f"{len(missing)} of {len(channels)} channels missing (zero-filled): {missing}",
+            )
+        )
+
+    # Annotations versus the signal.
+    end = header.duration_s
+    seizures = []
+    for start, stop in seizure_intervals(annotations):
+        if start >= end:
+            problems.append(
+                problem(
+                    rec.csv_bi_path,
+                    "rejected",
+                    "annotation_past_end",
+                    f"seizure {start:.2f}-{stop:.2f} s starts at/after the end of the signal "
+                    f"({end:.2f} s); the labels cannot be trusted",
+                )
+            )
+        elif stop > end:
+            problems.append(
+                problem(
+                    rec.csv_bi_path,
+                    "repaired",
+                    "annotation_clipped",
+                    f"seizure {start:.2f}-{stop:.2f} s crosses the end of the signal "
+                    f"({end:.2f} s); clipped to {start:.2f}-{end:.2f} s",
+                )
+            )
+            seizures.append((start, end))
+        else:
+            seizures.append((start, stop))
+    n_bckg_clipped = sum(
+        1 for e in annotations.events if e.label == "bckg" and e.stop_s > end + 1e-9
+    )
+    declared = annotations.duration_s
+    if declared is not None and abs(declared - end) > duration_tolerance_s:
+        relation = "exceeds" if declared > end else "is shorter than"
+        clipped = f"; {n_bckg_clipped} bckg interval(s) clipped to it" if n_bckg_clipped else ""
+        problems.append(
+            problem(
+                rec.csv_bi_path,
+                "repaired" if n_bckg_clipped else "warning",
+                "duration_mismatch",
+                f"declared duration {declared:.2f} s {relation} the signal ({end:.2f} s){clipped}",
+            )
+        )
+    elif n_bckg_clipped:
+        problems.append(
+            problem(
+                rec.csv_bi_path,
+                "repaired",
+                "duration_mismatch",
+                f"{n_bckg_clipped} bckg interval(s) end after the signal ({end:.2f} s); clipped",
+            )
+        )
+    if is_rejected(problems):
+        return None, problems
+
+    n_per = int(header.samples_per_record[found[0]])
+    row = {
+        "recording_id": rec.recording_id,
+        "subject": rec.subject,
+        "session": rec.session,
+        "session_date": rec.session_date,
+        "montage": rec.montage,
+        "token": rec.token,
+        "split": rec.split,
+        "edf_path": str(rec.edf_path),
+        "csv_bi_path": str(rec.csv_bi_path),
+        "sfreq": float(header.sfreq[found[0]]),
+        "n_samples": header.n_usable_records * n_per,
+        "duration_s": float(end),
+        "start_time": header.start.isoformat(),
+        "n_channels_found": len(found),
+        "missing_channels": missing,
+        "seizure_start_s": [float(s) for s, _ in seizures],
+        "seizure_stop_s": [float(s) for _, s in seizures],
+        "n_seizures": len(seizures),
+        "status": "repaired" if any(p.severity == "repaired" for p in problems) else "ok",
+    }
+    return row, problems
+
+
+def ingest_corpus(
+    root: str | Path,
+    cohorts: Mapping[str, str],
+    notes_table: str | Path | None,
+    duration_tolerance_s: float,
+    channels: Sequence[str],
+) -> IngestResult:
+    """Validate a TUSZ-layout corpus.
+
+    Parameters
+    ----------
+    root : path
+        Corpus root holding the split folders.
+    cohorts : mapping
+        Split folder -> cohort (``pretrain`` / ``cv``); other splits are skipped
+        with a warning.
+    notes_table : path or None
+        Optional CSV/Parquet table of notes (``subject, session, text``).
+    duration_tolerance_s : float
+        Allowed |declared - EDF| duration difference.
+    channels : sequence of str
+        Required channels (missing ones are zero-filled later).
+
+    Returns
+    -------
+    IngestResult
+        ``manifest`` (:data:`MANIFEST_SCHEMA`), ``notes`` (:data:`NOTES_SCHEMA`),
+        ``issues`` (:data:`ISSUES_SCHEMA`).
+    """
+    channels = list(channels)
+    recordings, layout_problems = discover_recordings(root)
+    issues = [_issue(p, *_subject_of(p.path, root)) for p in layout_problems]
+    rows = []
+    for rec in tqdm(recordings, desc="ingest", unit="rec", disable=None):
+        if rec.split not in cohorts:
+            issues.append(
+                _issue(
+                    problem(
+                        rec.edf_path,
+                        "warning",
+                        "unknown_split",
+                        f"split {rec.split!r} is not in data.cohorts {sorted(cohorts)}; skipped",
+                    ),
+                    rec.subject,
+                    rec.recording_id,
+                )
+            )
+            continue
+        try:
+            row, problems = check_recording(rec, channels, duration_tolerance_s)
+        except Exception as err:  # noqa: BLE001 - one bad file never stops the others
+            row, problems = (
+                None,
+                [
+                    problem(
+                        rec.edf_path, "rejected", "unexpected_error", f"{type(err).__name__}: {err}"
+                    )
+                ],
+            )
+        issues.extend(_issue(p, rec.subject, rec.recording_id) for p in problems)
+        if row is not None:
+            row["cohort"] = cohorts[rec.split]
+            rows.append(row)
+
+    notes, note_problems = discover_notes(root, notes_table)
+    issues.extend(_issue(p, *_subject_of(p.path, root)) for p in note_problems)
+    noted = {n.subject for n in notes}
+    accepted_subjects = {r["subject"] for r in rows}
+    for row in rows:
+        row["has_note"] = row["subject"] in noted
+    for subject in sorted({r["subject"] for r in rows if r["cohort"] == "cv"} - noted):
+        split = next(r["split"] for r in rows if r["subject"] == subject)
+        issues.append(
+            _issue(
+                Problem(
+                    str(Path(root) / split / subject),
+                    "warning",
+                    "no_clinical_note",
+                    f"patient {subject}: no clinical note: excluded from etiology training, "
+                    "still used for detectors",
+                ),
+                subject,
+            )
+        )
+    for subject in sorted(noted - accepted_subjects):
+        paths = sorted(n.path for n in notes if n.subject == subject)
+        issues.append(
+            _issue(
+                Problem(
+                    paths[0],
+                    "warning",
+                    "note_without_recording",
+                    f"{len(paths)} note(s) of patient {subject}, who has no accepted recording",
+                ),
+                subject,
+            )
+        )
+
+    manifest = pl.DataFrame(rows, schema=MANIFEST_SCHEMA) if rows else _empty(MANIFEST_SCHEMA)
+    manifest = manifest.select(list(MANIFEST_SCHEMA))
+    notes_df = pl.DataFrame(
+        [
+            {"subject": n.subject, "session": n.session, "path": n.path, "text": n.text}
+            for n in notes
+        ],
+        schema=NOTES_SCHEMA,
+    )
+    issues_df = pl.DataFrame(issues, schema=ISSUES_SCHEMA) if issues else _empty(ISSUES_SCHEMA)
+    return IngestResult(manifest, notes_df, issues_df, len(recordings))
+
+
+def _empty(schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    return pl.DataFrame(schema=dict(schema))
+
+
+def _subject_of(path: str, root: str | Path) -> tuple[str | None, str | None]:
+    """(subject, recording_id) guessed from a path under ``root``."""
+    try:
+        parts = Path(path).relative_to(root).parts
+    except ValueError:
+        return None, None
+    subject = parts[1] if len(parts) >= 3 else None
+    recording_id = Path(parts[-1]).stem if len(parts) == 5 and subject else None
+    if recording_id and not recording_id.startswith(f"{subject}_"):
+        recording_id = None
+    return subject, recording_id
