@@ -1,0 +1,372 @@
+"""Write a seeded synthetic corpus in the TUSZ v2 layout, with its hidden truth.
+
+Layout (spec section 3)::
+
+    <root>/{train,dev}/<subject>/s<NNN>_<YYYY>[_MM_DD]/<montage>/<subject>_s<NNN>_t<NNN>.edf
+                                                                                        .csv_bi
+    <root>/<split>/<subject>/<first session>/<subject>_<session>.txt   (one report per patient)
+
+``pretrain`` patients go to ``train/``, ``cv`` patients to ``dev/``. The truth
+(planted concepts, seizure intervals) is returned and written by
+:func:`write_truth` to a file outside the data root.
+
+Determinism: every patient draws from its own ``SeedSequence(seed,
+spawn_key=(cohort, index))``, so a patient's data do not change when the
+cohort sizes change, and no wall-clock time is written anywhere (EDF start
+dates are drawn from the seed).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyedflib
+from tqdm import tqdm
+
+from pipeline.concepts import REFERENCE_CONCEPTS, SEIZURE_CONCEPTS
+from pipeline.config import SynthParams
+from pipeline.io.atomic import atomic_path
+from pipeline.synth.notes import choose_distractors, write_note
+from pipeline.synth.signals import build_recording, draw_profile, pink_noise
+
+COHORTS = {"pretrain": ("train", 0), "cv": ("dev", 1)}  # cohort -> (split folder, seed code)
+#: EEG channels in the order TUH EDFs list them (not the standard order).
+TUH_ORDER = (
+    "FP1", "FP2", "F3", "F4", "C3", "C4", "P3", "P4", "O1", "O2",
+    "F7", "F8", "T3", "T4", "T5", "T6", "A1", "A2", "FZ", "CZ", "PZ",
+)  # fmt: skip
+MONTAGES = {"01_tcp_ar": "REF", "02_tcp_le": "LE"}
+#: Physical range (µV) of every EEG signal; wide enough that nothing clips.
+PHYSICAL_UV = 3000.0
+FIRST_SEIZURE_S = 30.0  # no seizure starts before this
+SEIZURE_GAP_S = 60.0  # minimum gap between seizures
+TAIL_S = 20.0  # no seizure ends after duration - TAIL_S
+ALT_SFREQ = 256.0  # some patients are recorded at 256 Hz to exercise resampling
+ALT_SFREQ_P = 0.15
+
+
+def edf_labels(montage: str) -> list[str]:
+    """EDF signal labels of a montage folder, in TUH order, extras included."""
+    suffix = MONTAGES[montage]
+    return [f"EEG {ch}-{suffix}" for ch in TUH_ORDER] + [f"EEG EKG1-{suffix}", "PHOTIC PH"]
+
+
+def subject_id(rng: np.random.Generator) -> str:
+    """Eight lower-case letters, TUH style (``aaaa`` + four random letters)."""
+    return "aaaa" + "".join(chr(ord("a") + int(k)) for k in rng.integers(0, 26, 4))
+
+
+class ConceptDealer:
+    """Deals concepts to patients so that every concept appears about equally often.
+
+    Concepts come from a stream of seeded random permutations of all 20; each
+    patient takes the next ``k`` distinct ones. This balances counts (each
+    concept appears in about ``total / 20`` patients) without tying concepts
+    together, and patient ``i`` only depends on patients before it.
+    """
+
+    def __init__(self, seed: int, code: int) -> None:
+        self.seed, self.code, self.round = seed, code, 0
+        self.pending: list[str] = []
+
+    def _at(self, i: int) -> str:
+        while i >= len(self.pending):
+            ss = np.random.SeedSequence(self.seed, spawn_key=(self.code, 10**6 + self.round))
+            perm = np.random.default_rng(ss).permutation(len(REFERENCE_CONCEPTS))
+            self.pending.extend(REFERENCE_CONCEPTS[j] for j in perm)
+            self.round += 1
+        return self.pending[i]
+
+    def deal(self, k: int) -> list[str]:
+        """Next ``k`` distinct concepts, with both sides present when ``k >= 2``."""
+        chosen: list[str] = []
+        while len(chosen) < k:
+            i = 0
+            while self._at(i) in chosen:
+                i += 1
+            chosen.append(self.pending.pop(i))
+        sides = {c in SEIZURE_CONCEPTS for c in chosen}
+        if k >= 2 and len(sides) == 1:
+            # Swap the last one for the next concept of the other side.
+            i = 0
+            while (self._at(i) in SEIZURE_CONCEPTS) in sides or self._at(i) in chosen:
+                i += 1
+            chosen[-1], self.pending[i] = self.pending[i], chosen[-1]
+        return sorted(chosen, key=REFERENCE_CONCEPTS.index)
+
+
+def place_seizures(
+    rng: np.random.Generator,
+    duration_s: float,
+    n: int,
+    seizure_duration_s: tuple[float, float],
+) -> list[list[float]]:
+    """Non-overlapping seizure intervals in seconds (rounded to 4 decimals).
+
+    Seizures start after ``FIRST_SEIZURE_S``, are ``SEIZURE_GAP_S`` apart and
+    end ``TAIL_S`` before the end; seizures that do not fit are dropped.
+    """
+    durations = [float(rng.uniform(*seizure_duration_s)) for _ in range(n)]
+    while durations:
+        need = FIRST_SEIZURE_S + sum(durations) + SEIZURE_GAP_S * (len(durations) - 1) + TAIL_S
+        if need <= duration_s:
+            break
+        durations.pop()
+    slack = duration_s - need if durations else 0.0
+    offsets = np.sort(rng.uniform(0, slack, len(durations)))
+    out, t = [], FIRST_SEIZURE_S
+    for j, (offset, d) in enumerate(zip(offsets, durations, strict=True)):
+        start = t + offset if j == 0 else t + SEIZURE_GAP_S + offset - offsets[j - 1]
+        out.append([round(start, 4), round(start + d, 4)])
+        t = start + d
+    return out
+
+
+def csv_bi_text(bname: str, duration_s: float, seizures: list[list[float]]) -> str:
+    """A ``.csv_bi`` file: header, then seiz rows with bckg rows filling the gaps."""
+    lines = [
+        "# version = csv_v1.0.0",
+        f"# bname = {bname}",
+        f"# duration = {duration_s:.2f} secs",
+        "# montage_file = $NEDC_NFC/lib/nedc_eas_default_montage.txt",
+        "#",
+        "channel,start_time,stop_time,label,confidence",
+    ]
+    t = 0.0
+    for start, stop in seizures:
+        if start > t:
+            lines.append(f"TERM,{t:.4f},{start:.4f},bckg,1.0000")
+        lines.append(f"TERM,{start:.4f},{stop:.4f},seiz,1.0000")
+        t = stop
+    if duration_s > t:
+        lines.append(f"TERM,{t:.4f},{duration_s:.4f},bckg,1.0000")
+    return "\n".join(lines) + "\n"
+
+
+def write_edf(
+    path: Path,
+    data: np.ndarray,
+    labels: list[str],
+    sfreq: float,
+    start: datetime,
+    patient_code: str,
+) -> None:
+    """Write an EDF+C file; ``data`` in µV, shape (len(labels), n_samples).
+
+    Values are clipped to the physical range (a guard only: the range is chosen
+    so that nothing reaches it).
+    """
+    headers = [
+        {
+            "label": label,
+            "dimension": "uV",
+            "sample_frequency": sfreq,
+            "physical_max": PHYSICAL_UV,
+            "physical_min": -PHYSICAL_UV,
+            "digital_max": 32767,
+            "digital_min": -32768,
+            "transducer": "",
+            "prefilter": "",
+        }
+        for label in labels
+    ]
+    clipped = np.clip(data, -PHYSICAL_UV, PHYSICAL_UV)
+    writer = pyedflib.EdfWriter(str(path), len(labels), file_type=pyedflib.FILETYPE_EDFPLUS)
+    try:
+        writer.setSignalHeaders(headers)
+        writer.setStartdatetime(start)
+        writer.setPatientCode(patient_code)
+        writer.writeSamples([np.ascontiguousarray(row) for row in clipped])
+    finally:
+        writer.close()
+
+
+def _extra_channels(
+    rng: np.random.Generator, n_samples: int, sfreq: float, background_rms: float
+) -> np.ndarray:
+    """A1, A2 (quiet ear references), EKG1 (QRS train) and PHOTIC (flat), shape (4, n)."""
+    ears = 0.5 * background_rms * pink_noise(rng, 2, n_samples, sfreq, 1.0)
+    ekg = np.zeros(n_samples)
+    beat = int(sfreq * 60.0 / rng.uniform(60, 95))
+    qrs = 300.0 * np.exp(-0.5 * (np.arange(-10, 11) / (0.01 * sfreq)) ** 2)
+    for at in range(int(rng.integers(beat)), n_samples - len(qrs), beat):
+        ekg[at : at + len(qrs)] += qrs
+    return np.vstack([ears, ekg, np.zeros(n_samples)])
+
+
+def _session_dirs(rng: np.random.Generator, n_sessions: int) -> list[tuple[str, datetime]]:
+    """Session folder names (both TUH styles) and start times, increasing."""
+    number = int(rng.integers(1, 4))
+    when = datetime(int(rng.integers(2002, 2016)), 1, 1) + timedelta(
+        days=int(rng.integers(0, 365)), seconds=int(rng.integers(8 * 3600, 18 * 3600))
+    )
+    out = []
+    for _ in range(n_sessions):
+        date = f"{when:%Y}" if rng.random() < 0.5 else f"{when:%Y_%m_%d}"
+        out.append((f"s{number:03d}_{date}", when))
+        number += int(rng.integers(1, 3))
+        when += timedelta(days=int(rng.integers(1, 400)), seconds=int(rng.integers(0, 3600)))
+    return out
+
+
+def _generate_patient(
+    params: SynthParams,
+    root: Path,
+    seed: int,
+    cohort: str,
+    index: int,
+    concepts: list[str],
+    subject: str,
+) -> tuple[dict, list[dict]]:
+    """Write one patient's recordings and note; return its truth rows."""
+    split, code = COHORTS[cohort]
+    plan_ss, note_ss, signal_ss = np.random.SeedSequence(seed, spawn_key=(code, index)).spawn(3)
+    plan = np.random.default_rng(plan_ss)
+    profile = draw_profile(plan)
+    montage = "02_tcp_le" if plan.random() < 0.3 else "01_tcp_ar"
+    sfreq = params.sfreq
+    if sfreq == 250.0 and plan.random() < ALT_SFREQ_P:
+        sfreq = ALT_SFREQ
+    labels = edf_labels(montage)
+    eeg = [ch for ch in TUH_ORDER if ch not in ("A1", "A2")]
+    sessions = _session_dirs(plan, _draw(plan, params.sessions_per_patient))
+    low, high = params.seizures_per_recording
+    recordings = []
+    for session_dir, when in sessions:
+        n_rec = _draw(plan, params.recordings_per_session)
+        start = when
+        for token in range(n_rec):
+            duration = float(int(plan.uniform(*params.duration_s)))
+            n_seiz = int(plan.integers(low, high + 1))
+            if cohort == "cv" and high >= 1:
+                n_seiz = max(n_seiz, 1)  # every cv recording gets a seizure crop
+            seizures = place_seizures(plan, duration, n_seiz, params.seizure_duration_s)
+            recordings.append((session_dir, token, start, duration, seizures))
+            start += timedelta(seconds=duration + int(plan.integers(5, 120)))
+
+    signal_seeds = signal_ss.spawn(len(recordings))
+    rec_rows = []
+    for (session_dir, token, start, duration, seizures), ss in zip(
+        recordings, signal_seeds, strict=True
+    ):
+        rng = np.random.default_rng(ss)
+        session = session_dir[:4]
+        rec_id = f"{subject}_{session}_t{token:03d}"
+        folder = root / split / subject / session_dir / montage
+        folder.mkdir(parents=True, exist_ok=True)
+        n_samples = int(duration * sfreq)
+        eeg_data = build_recording(rng, n_samples, sfreq, eeg, seizures, concepts, profile)
+        extra = _extra_channels(rng, n_samples, sfreq, profile.background_rms)
+        by_name = dict(zip(eeg, eeg_data, strict=True))
+        by_name.update(zip(("A1", "A2", "EKG1", "PHOTIC"), extra, strict=True))
+        ordered = np.vstack([by_name[ch] for ch in (*TUH_ORDER, "EKG1", "PHOTIC")])
+        edf = folder / f"{rec_id}.edf"
+        write_edf(edf, ordered, labels, sfreq, start, subject)
+        csv_bi = edf.with_suffix(".csv_bi")
+        csv_bi.write_text(csv_bi_text(rec_id, duration, seizures), encoding="ascii")
+        rec_rows.append(
+            {
+                "recording_id": rec_id,
+                "subject": subject,
+                "cohort": cohort,
+                "session": session,
+                "montage": montage,
+                "edf_path": edf.relative_to(root).as_posix(),
+                "csv_bi_path": csv_bi.relative_to(root).as_posix(),
+                "sfreq": sfreq,
+                "duration_s": duration,
+                "seizures": seizures,
+            }
+        )
+
+    note_rng = np.random.default_rng(note_ss)
+    negated = choose_distractors(note_rng, concepts)
+    n_seizures = sum(len(r["seizures"]) for r in rec_rows)
+    first_session = sessions[0][0]
+    note = root / split / subject / first_session / f"{subject}_{first_session[:4]}.txt"
+    note.write_text(write_note(note_rng, concepts, negated, n_seizures), encoding="utf-8")
+    patient = {
+        "subject": subject,
+        "cohort": cohort,
+        "split": split,
+        "montage": montage,
+        "sfreq": sfreq,
+        "planted": concepts,
+        "planted_bits": [int(c in concepts) for c in REFERENCE_CONCEPTS],
+        "negated": negated,
+        "note_path": note.relative_to(root).as_posix(),
+        "n_seizures": n_seizures,
+        "profile": asdict(profile),
+    }
+    return patient, rec_rows
+
+
+def generate_corpus(params: SynthParams, root: str | Path, seed: int) -> dict:
+    """Write the whole corpus under ``root`` (atomically) and return the truth.
+
+    Parameters
+    ----------
+    params : SynthParams
+        Corpus size and shape.
+    root : str or Path
+        Corpus root; replaced as a whole when generation succeeds.
+    seed : int
+        Master seed; same seed -> byte-identical files.
+
+    Returns
+    -------
+    dict
+        The hidden truth: ``{"version", "seed", "concepts", "patients",
+        "recordings", "summary"}`` (see :func:`write_truth`).
+    """
+    root = Path(root)
+    jobs = []
+    taken: set[str] = set()
+    for cohort, count in (("pretrain", params.n_pretrain), ("cv", params.n_cv)):
+        _, code = COHORTS[cohort]
+        dealer = ConceptDealer(seed, code)
+        for i in range(count):
+            id_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(code, i, 99)))
+            subject = subject_id(id_rng)
+            while subject in taken:  # rare collision: draw again from the same stream
+                subject = subject_id(id_rng)
+            taken.add(subject)
+            k_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(code, i, 98)))
+            k = _draw(k_rng, params.concepts_per_patient)
+            jobs.append((cohort, i, dealer.deal(k), subject))
+
+    patients, recordings = [], []
+    with atomic_path(root) as tmp:
+        tmp.mkdir()
+        for cohort, i, concepts, subject in tqdm(jobs, desc="synth patients", unit="patient"):
+            patient, rows = _generate_patient(params, tmp, seed, cohort, i, concepts, subject)
+            patients.append(patient)
+            recordings.extend(rows)
+    return {
+        "version": 1,
+        "seed": seed,
+        "concepts": list(REFERENCE_CONCEPTS),
+        "patients": patients,
+        "recordings": recordings,
+        "summary": {
+            "patients": len(patients),
+            "recordings": len(recordings),
+            "seizures": sum(len(r["seizures"]) for r in recordings),
+            "seconds": sum(r["duration_s"] for r in recordings),
+        },
+    }
+
+
+def write_truth(truth: dict, path: str | Path) -> None:
+    """Write the truth as JSON (sorted keys, indented), atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _draw(rng: np.random.Generator, bounds: tuple[int, int]) -> int:
+    """Integer uniformly in the closed range ``bounds``."""
+    return int(rng.integers(bounds[0], bounds[1] + 1))
