@@ -50,7 +50,17 @@ class SynthParams(_Section):
     seizures_per_recording: tuple[int, int] = (0, 2)
     seizure_duration_s: tuple[float, float] = (20.0, 60.0)
     concepts_per_patient: tuple[int, int] = (2, 5)
-    truth_path: Path = Path("data/raw/synth/truth.json")
+    #: The stage's one output: ``corpus/`` (the TUSZ tree) and ``truth.json``
+    #: (planted concepts and seizures, kept outside the corpus on purpose).
+    out_dir: Path = Path("data/raw/synth")
+
+    @property
+    def corpus_dir(self) -> Path:
+        return self.out_dir / "corpus"
+
+    @property
+    def truth_path(self) -> Path:
+        return self.out_dir / "truth.json"
 
     @model_validator(mode="after")
     def _ranges_ordered(self) -> SynthParams:
@@ -124,6 +134,15 @@ class Params(_Section):
     ingest: IngestParams = IngestParams()
     preprocess: PreprocessParams = PreprocessParams()
     folds: FoldParams = FoldParams()
+
+    @model_validator(mode="after")
+    def _synthetic_root_is_generated(self) -> Params:
+        if self.data.source == "synthetic" and self.data.root != self.synth.corpus_dir:
+            raise ValueError(
+                f"data.source is 'synthetic' but data.root is {self.data.root}; the synthetic "
+                f"corpus is written to {self.synth.corpus_dir} (synth.out_dir/corpus)"
+            )
+        return self
 
 
 def load_params(path: str | Path = "params.yaml") -> Params:

@@ -36,9 +36,7 @@ def assign_folds(subjects: Iterable[str], n_folds: int, seed: int) -> pl.DataFra
     """
     unique = np.array(sorted(set(subjects)))
     if len(unique) < n_folds:
-        raise ValueError(
-            f"cannot make {n_folds} patient-grouped folds from {len(unique)} patients"
-        )
+        raise ValueError(f"cannot make {n_folds} patient-grouped folds from {len(unique)} patients")
     fold = np.empty(len(unique), dtype=np.int64)
     splitter = KFold(n_splits=n_folds, shuffle=True, random_state=seed)
     for k, (_, test_idx) in enumerate(splitter.split(unique)):
