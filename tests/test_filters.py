@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from pipeline.signal.filters import bandpass, clip_and_standardize, resample
+from pipeline.signal.filters import bandpass, clip_and_standardize, resample, resample_bandpass
 
 SFREQ = 200.0
 
@@ -59,3 +59,39 @@ def test_clip_and_standardize_bounds_and_flat_channel():
     at_top = np.isclose(out[0], out[0].max()).mean()
     assert at_top == pytest.approx(0.0228, abs=0.002)
     np.testing.assert_array_equal(out[1], 0.0)
+
+
+@pytest.mark.parametrize("freq", [8.0, 10.0, 12.5, 17.0])
+def test_resample_bandpass_keeps_pass_band_within_one_percent(freq):
+    out = resample_bandpass(sine(freq, sfreq=250.0), 250.0, SFREQ, 1.6, 30.0, order=4)
+    assert steady_amplitude(out) == pytest.approx(50.0, rel=0.01)
+
+
+@pytest.mark.parametrize("freq", [1.0, 50.0])
+def test_resample_bandpass_removes_out_of_band_sines(freq):
+    out = resample_bandpass(sine(freq, sfreq=250.0), 250.0, SFREQ, 1.6, 30.0, order=4)
+    assert steady_amplitude(out) < 0.1 * 50.0
+
+
+@pytest.mark.parametrize(
+    ("sfreq", "n_samples"), [(250.0, 75_001), (256.0, 76_800), (200.0, 60_000)]
+)
+def test_resample_bandpass_matches_polyphase_then_filtfilt(sfreq, n_samples):
+    """The one-pass FFT path equals the two-step reference away from the ends."""
+    rng = np.random.default_rng(1)
+    # Brown plus white noise: power at every frequency, drift included.
+    x = np.cumsum(rng.standard_normal((3, n_samples)), axis=-1) + 20 * rng.standard_normal(
+        (3, n_samples)
+    )
+    reference = bandpass(resample(x, sfreq, SFREQ), SFREQ, 1.6, 30.0, order=4)
+    out = resample_bandpass(x.astype(np.float32), sfreq, SFREQ, 1.6, 30.0, order=4)
+    assert out.shape == reference.shape
+    assert out.dtype == np.float32
+    inner = slice(2000, -2000)
+    error = np.sqrt(np.mean((out[:, inner] - reference[:, inner]) ** 2))
+    assert error < 2e-3 * np.sqrt(np.mean(reference[:, inner] ** 2))
+
+
+def test_resample_bandpass_refuses_to_upsample():
+    with pytest.raises(ValueError, match="upsample"):
+        resample_bandpass(sine(10.0, sfreq=100.0), 100.0, SFREQ, 1.6, 30.0)
