@@ -1,0 +1,69 @@
+"""Etiology groups of crops, for the 4-group confusion figure (paper Fig 3a).
+
+Each concept belongs to one display group of the concept bank (spiking,
+rhythmic, interictal, background). A crop's *true* group is the group with the
+largest share of its present concepts; its *predicted* group is the group with
+the highest mean predicted probability. Ties go to the earlier group. Crops
+with no present concept have no true group and are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def group_scores(values: np.ndarray, concept_groups: Sequence[str], groups: Sequence[str]):
+    """Mean of ``values`` over each group's concepts.
+
+    Parameters
+    ----------
+    values : ndarray, shape (n_crops, n_concepts)
+    concept_groups : sequence of str, length n_concepts
+    groups : sequence of str, length n_groups
+
+    Returns
+    -------
+    ndarray, shape (n_crops, n_groups)
+    """
+    member = np.array([[g == name for g in concept_groups] for name in groups], dtype=float)
+    return np.asarray(values, dtype=float) @ member.T / member.sum(axis=1)
+
+
+def group_confusion(
+    labels: np.ndarray,
+    probs: np.ndarray,
+    concept_groups: Sequence[str],
+    groups: Sequence[str],
+) -> np.ndarray:
+    """Counts of (true group, predicted group) over crops.
+
+    Parameters
+    ----------
+    labels : ndarray, shape (n_crops, n_concepts)
+        Binary true concepts.
+    probs : ndarray, shape (n_crops, n_concepts)
+        Predicted concept probabilities.
+    concept_groups : sequence of str
+        Group of each concept.
+    groups : sequence of str
+        The group order of the matrix.
+
+    Returns
+    -------
+    ndarray of int, shape (n_groups, n_groups)
+    """
+    labelled = np.asarray(labels).sum(axis=1) > 0
+    true_group = group_scores(labels, concept_groups, groups)[labelled].argmax(axis=1)
+    predicted_group = group_scores(probs, concept_groups, groups)[labelled].argmax(axis=1)
+    matrix = np.zeros((len(groups), len(groups)), dtype=int)
+    np.add.at(matrix, (true_group, predicted_group), 1)
+    return matrix
+
+
+def dominant_group(labels: np.ndarray, concept_groups: Sequence[str], groups: Sequence[str]):
+    """The true group name of each crop (``"none"`` when no concept is present)."""
+    scores = group_scores(labels, concept_groups, groups)
+    names = np.asarray(groups, dtype=object)[scores.argmax(axis=1)]
+    return np.where(np.asarray(labels).sum(axis=1) > 0, names, "none")
