@@ -155,9 +155,17 @@ def plot_concept_heatmap(
             label.set_fontweight("bold")
     ax.set_xlabel("time in crop (s); red dashes: seizure onset / offset")
     ax.set_ylabel("concept (bold red: in the patient's report)")
-    ax.set_title(title)
+    ax.set_title(title, pad=14)
     fig.colorbar(image, ax=ax, label="cosine similarity S_nt")
-    fig.text(0.01, -0.02, _wrap(summary, 140), ha="left", va="top", fontsize=9, style="italic")
+    fig.text(
+        0.01,
+        -0.02,
+        _wrap(f"Summary (LLM): {summary}", 140),
+        ha="left",
+        va="top",
+        fontsize=9,
+        style="italic",
+    )
     return save_figure(fig, path)
 
 

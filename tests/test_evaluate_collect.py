@@ -1,0 +1,42 @@
+"""Scoring of the gathered fold predictions and the chance level's training prevalence."""
+
+import numpy as np
+import polars as pl
+import pytest
+
+from pipeline.evaluate.collect import concept_scores, fold_scores
+
+
+def _predictions(n_crops: int = 40) -> pl.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = []
+    for crop in range(n_crops):
+        fold = crop % 2
+        # Fold 0 crops carry concept 0, fold 1 crops concept 1: prevalences differ by fold.
+        labels = [int(c == fold) for c in range(4)]
+        for method in ("szxai", "yan"):
+            probs = labels if method == "szxai" else rng.random(4).tolist()
+            rows.append({"detector": "deepsoz", "fold": fold, "method": method,
+                         "crop_id": f"c{crop}", "subject": f"s{crop}",
+                         "probs": [float(p) for p in probs], "labels": labels})  # fmt: skip
+    return pl.DataFrame(rows)
+
+
+def test_perfect_method_scores_one_and_chance_uses_other_folds():
+    scores = fold_scores(_predictions(), threshold=0.5, seed=0)
+    perfect = scores.filter(pl.col("method") == "szxai")
+    assert perfect["recall"].to_list() == [1.0, 1.0]
+    assert perfect["specificity"].to_list() == [1.0, 1.0]
+    chance = scores.filter(pl.col("method") == "chance").sort("fold")
+    # Fold 0's training crops (fold 1) never carry concept 0, so chance never predicts it:
+    # the only concept with positives in fold 0 has chance recall 0.
+    assert chance["recall"][0] == pytest.approx(0.0)
+    # Concept 1 is in every training crop (always predicted: specificity 0), concepts 2-3
+    # in none (specificity 1), concept 0 has no negatives in fold 0 (undefined, skipped).
+    assert chance["specificity"][0] == pytest.approx(2 / 3)
+
+
+def test_concept_scores_per_detector():
+    per_concept = concept_scores(_predictions(), "szxai", threshold=0.5)
+    np.testing.assert_allclose(per_concept["deepsoz"]["recall"][:2], [1.0, 1.0])
+    assert np.isnan(per_concept["deepsoz"]["recall"][2])
