@@ -31,6 +31,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -239,11 +240,15 @@ def _n_workers(n_jobs: int, n_items: int) -> int:
 def iter_preprocessed(
     recordings: list[Recording], params: PreprocessParams, seed: int
 ) -> Iterator[list[Crop]]:
-    """Crops of each recording, in the order given, computed by a process pool."""
+    """Crops of each recording, in the order given, computed by a process pool.
+
+    At most two recordings per worker are in flight, so memory stays bounded
+    however large the corpus and however slow the consumer.
+    """
     n_workers = _n_workers(params.n_jobs, len(recordings))
-    tasks = [(rec, params, seed) for rec in recordings]
     if n_workers == 1:
-        yield from map(_worker, tasks)
+        for rec in recordings:
+            yield preprocess_recording(rec, params, seed)
         return
     # fork starts workers in milliseconds with the modules already imported
     # (forkserver costs ~3 s of re-imports, the whole budget of a small corpus).
@@ -251,7 +256,15 @@ def iter_preprocessed(
     # pools, which is what makes forking those unsafe.
     context = multiprocessing.get_context("fork")
     with context.Pool(n_workers) as pool:
-        yield from pool.imap(_worker, tasks, chunksize=1)
+        tasks = iter([(rec, params, seed) for rec in recordings])
+        in_flight: deque = deque()
+        for task in islice(tasks, 2 * n_workers):
+            in_flight.append(pool.apply_async(_worker, (task,)))
+        while in_flight:
+            crops = in_flight.popleft().get()
+            for task in islice(tasks, 1):
+                in_flight.append(pool.apply_async(_worker, (task,)))
+            yield crops
 
 
 def preprocess_corpus(
