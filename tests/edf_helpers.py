@@ -8,6 +8,8 @@ import numpy as np
 import pyedflib
 from pyedflib import highlevel
 
+from pipeline.io.edf import SIGNAL_FIELDS
+
 #: Real TUSZ-layout fixtures (MIT, epilepsy2bids): white-noise EDF stubs with real headers.
 FIXTURES = Path(__file__).parent / "data" / "tusz_layout"
 
@@ -40,18 +42,7 @@ def patch(path: Path, offset: int, text: str, width: int) -> None:
 def patch_signal_field(path: Path, field: str, signal: int, text: str) -> None:
     """Overwrite a per-signal header field of signal ``signal``."""
     ns = n_signals(path)
-    widths = [
-        ("label", 16),
-        ("transducer", 80),
-        ("physical_dim", 8),
-        ("physical_min", 8),
-        ("physical_max", 8),
-        ("digital_min", 8),
-        ("digital_max", 8),
-        ("prefilter", 80),
-        ("samples_per_record", 8),
-        ("reserved", 32),
-    ]
+    widths = SIGNAL_FIELDS
     offset = 256
     for name, width in widths:
         if name == field:

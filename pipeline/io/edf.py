@@ -40,6 +40,21 @@ _MONTHS = {
 }
 
 
+#: The per-signal header fields of EDF, in file order, with their widths in bytes.
+SIGNAL_FIELDS: tuple[tuple[str, int], ...] = (
+    ("label", 16),
+    ("transducer", 80),
+    ("physical_dim", 8),
+    ("physical_min", 8),
+    ("physical_max", 8),
+    ("digital_min", 8),
+    ("digital_max", 8),
+    ("prefilter", 80),
+    ("samples_per_record", 8),
+    ("reserved", 32),
+)
+
+
 class EdfError(FileError):
     """An EDF file that cannot be read; ``detail`` says why."""
 
@@ -276,18 +291,7 @@ def validate_edf(
     text = {k: v.decode("latin-1").strip() for k, v in text.items()}
     rest = signal_raw
     sig: dict[str, list[str]] = {}
-    for name, width in (
-        ("label", 16),
-        ("transducer", 80),
-        ("physical_dim", 8),
-        ("physical_min", 8),
-        ("physical_max", 8),
-        ("digital_min", 8),
-        ("digital_max", 8),
-        ("prefilter", 80),
-        ("samples_per_record", 8),
-        ("reserved", 32),
-    ):
+    for name, width in SIGNAL_FIELDS:
         sig[name], rest = _fields(rest, width, ns)
 
     def number(value: str, kind: type, what: str) -> float | int | None:
