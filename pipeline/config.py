@@ -125,6 +125,42 @@ class FoldParams(_Section):
     path: Path = Path("data/interim/folds.csv")
 
 
+class DetectorTrainParams(_Section):
+    """Training (or checkpoint) of one frozen seizure detector (spec section 5)."""
+
+    #: A published state_dict to load (``strict=True``) instead of training.
+    checkpoint: Path | None = None
+    #: Upper bound; early stopping on the validation loss usually stops sooner.
+    epochs: int = Field(12, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    #: Sub-crops per optimiser step.
+    batch_crops: int = Field(8, ge=1)
+    #: Epochs without a better validation loss before stopping.
+    patience: int = Field(3, ge=1)
+    #: Share of pretrain subjects held out for early stopping (0: no validation).
+    val_fraction: float = Field(0.2, ge=0, lt=1)
+    #: Training sees random sub-crops of this many windows: the BiLSTM cost is
+    #: linear in time, and 60 s still spans a seizure onset and its context.
+    train_windows: int = Field(60, ge=1)
+    #: Random sub-crops drawn from each training crop per epoch.
+    subcrops_per_crop: int = Field(4, ge=1)
+    #: Cross-entropy weights of background and seizure windows.
+    class_weights: tuple[float, float] = (0.2, 0.8)
+    #: Crops per forward pass when validating and extracting latents.
+    eval_batch_crops: int = Field(4, ge=1)
+
+
+class DetectorParams(_Section):
+    """The two frozen detectors and where their latents and reports go."""
+
+    deepsoz: DetectorTrainParams = DetectorTrainParams()
+    cnnblstm: DetectorTrainParams = DetectorTrainParams()
+    #: ``<out_dir>/<detector>/``: latents.parquet, weights.pt, history.json.
+    out_dir: Path = Path("data/latents")
+    #: ``<reports_dir>/<detector>.json``: window-level AUROC on the cv cohort.
+    reports_dir: Path = Path("reports/detectors")
+
+
 class Params(_Section):
     """All parameters of the pipeline (``params.yaml``)."""
 
@@ -134,6 +170,9 @@ class Params(_Section):
     ingest: IngestParams = IngestParams()
     preprocess: PreprocessParams = PreprocessParams()
     folds: FoldParams = FoldParams()
+    #: Torch device of every model stage; ``auto`` = CUDA when available.
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    detector: DetectorParams = DetectorParams()
 
     @model_validator(mode="after")
     def _synthetic_root_is_generated(self) -> Params:

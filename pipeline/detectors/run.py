@@ -1,0 +1,124 @@
+"""The ``detector`` stage: obtain a frozen detector, extract latents, report AUROC.
+
+Outputs, for detector ``<name>``:
+
+``<detector.out_dir>/<name>/``
+    ``latents.parquet`` (see :mod:`pipeline.detectors.extract`), ``weights.pt``
+    (the frozen float32 ``state_dict``, loadable with ``strict=True``) and
+    ``history.json`` (per-epoch training and validation losses).
+``<detector.reports_dir>/<name>.json``
+    Window-level AUROC on the cv cohort, window counts, times, device.
+
+Each output appears complete or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import torch
+from torch import nn
+
+from pipeline.config import Params
+from pipeline.detectors import DETECTORS
+from pipeline.detectors.data import WindowFile
+from pipeline.detectors.extract import extract_latents
+from pipeline.detectors.training import TrainingSummary, obtain_detector
+from pipeline.device import resolve_device
+from pipeline.io.atomic import atomic_path
+
+_PREPROCESS_KEY = b"szxai.preprocess"
+
+
+def save_weights(model: nn.Module, path: Path) -> str:
+    """Write the model's ``state_dict`` and return the file's SHA-256."""
+    buffer = io.BytesIO()
+    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buffer)
+    data = buffer.getvalue()
+    path.write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def windows_paths(params: Params) -> dict[str, Path]:
+    """The window files the stage reads, by cohort."""
+    out = params.preprocess.out_dir
+    return {cohort: out / f"windows-{cohort}.parquet" for cohort in ("pretrain", "cv")}
+
+
+def run_detector(name: str, params: Params) -> dict:
+    """Obtain the frozen detector ``name``, write its latents and its report.
+
+    Parameters
+    ----------
+    name : str
+        ``deepsoz`` or ``cnnblstm``.
+    params : Params
+
+    Returns
+    -------
+    dict
+        The report (also written to ``<detector.reports_dir>/<name>.json``).
+    """
+    if name not in DETECTORS:
+        raise ValueError(f"unknown detector {name!r}; expected one of {sorted(DETECTORS)}")
+    det = getattr(params.detector, name)
+    device = resolve_device(params.device)
+    paths = windows_paths(params)
+    pretrain = None if det.checkpoint is not None else WindowFile(paths["pretrain"])
+    model, training = obtain_detector(name, pretrain, det, params.seed, device)
+    cv = WindowFile(paths["cv"])
+    out_dir = params.detector.out_dir / name
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir(parents=True)
+        weights_sha256 = save_weights(model, tmp / "weights.pt")
+        (tmp / "history.json").write_text(json.dumps(training.history, indent=2) + "\n")
+        metadata = {
+            "detector": name,
+            "source": training.source,
+            "checkpoint": training.checkpoint,
+            "checkpoint_sha256": training.checkpoint_sha256,
+            "weights_sha256": weights_sha256,
+            "windows": str(paths["cv"]),
+            "preprocess": _preprocess_metadata(paths["cv"]),
+        }
+        extraction = extract_latents(
+            model, cv, tmp / "latents.parquet", metadata, det.eval_batch_crops, device, name
+        )
+    report = build_report(name, model, training, extraction)
+    report_path = params.detector.reports_dir / f"{name}.json"
+    with atomic_path(report_path) as tmp:
+        tmp.write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def build_report(name: str, model: nn.Module, training: TrainingSummary, extraction) -> dict:
+    """Flat record of the run, for ``dvc metrics show`` (hashes live in the Parquet metadata)."""
+    return {
+        "detector": name,
+        "auroc": extraction.auroc,
+        "n_windows": extraction.n_windows - extraction.n_pad_windows,
+        "n_seizure_windows": extraction.n_seizure_windows,
+        "n_pad_windows": extraction.n_pad_windows,
+        "n_crops": extraction.n_crops,
+        "train_time_s": round(training.seconds, 2),
+        "extract_time_s": round(extraction.seconds, 2),
+        "epochs_run": training.epochs_run,
+        "best_epoch": training.best_epoch,
+        "best_val_loss": training.best_val_loss,
+        "n_train_subjects": training.n_train_subjects,
+        "n_val_subjects": training.n_val_subjects,
+        "n_parameters": sum(p.numel() for p in model.parameters()),
+        "latent_dim": model.latent_dim,
+        "device": training.device,
+        "source": training.source,
+        "checkpoint": training.checkpoint,
+    }
+
+
+def _preprocess_metadata(path: Path) -> dict | None:
+    raw = (pq.read_schema(path).metadata or {}).get(_PREPROCESS_KEY)
+    return None if raw is None else json.loads(raw)
