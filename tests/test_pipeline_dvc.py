@@ -19,7 +19,10 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-PROJECT_FILES = ["pipeline", "stages", "dvc.yaml", "params.yaml", ".dvc/config", ".dvcignore"]
+PROJECT_FILES = [
+    "pipeline", "stages", "dvc.yaml", "params.yaml", ".dvc/config", ".dvcignore",
+    "data/concepts/seed_bank.yaml",
+]  # fmt: skip
 
 SMOKE_PARAMS = {
     "synth": {

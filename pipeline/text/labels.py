@@ -1,0 +1,344 @@
+"""The ``labels`` stage: per-patient concept labels from clinical notes (paper 2.3).
+
+Two term sources feed one decision rule:
+
+- the terminology dictionary (:mod:`pipeline.text.lexicon`): ACNS synonyms and
+  abbreviations matched in each sentence, negated mentions removed (seed 002);
+- the paper's two LLM passes: rewrite the sentence with lexical variation, then
+  list the present findings (several prompt variations). A small LLM repeats its
+  examples and keeps negated findings, so an LLM term is only kept when its
+  words occur in the sentence (or its rewrite) outside a negation scope.
+
+Every kept term is cleaned, embedded and compared with every concept's name and
+aliases; concept n is present for a patient when some term of one of the
+patient's notes is more similar than ``labels.threshold`` to it. Each such
+(term, concept) pair is an evidence row, so the dictionary-only and LLM-only
+labels can be recomputed exactly from the evidence.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from tqdm import tqdm
+
+from pipeline.config import LabelParams
+
+from .concept_bank import Concept, concept_phrase, per_concept_max, phrase_table
+from .embed import Embedder, similarity
+from .lexicon import find_mentions
+from .llm import LLM
+from .prompts import FINDINGS_STOP, REWRITE_STOP, findings_prompt, rewrite_prompt
+from .terms import (
+    clean_term,
+    content_stems,
+    expand_abbreviations,
+    find_triggers,
+    negated_tokens,
+    note_sentences,
+    parse_list_output,
+    starts_negated,
+    stem,
+    tokenize,
+)
+
+SOURCES = ("dictionary", "llm")
+#: Seed offsets of the LLM passes (added to ``llm.seed``; never 0).
+_REWRITE_SEED, _FINDINGS_SEED = 101, 211
+
+TERM_SCHEMA = {
+    "subject": pl.String, "session": pl.String, "sentence_id": pl.Int64,
+    "sentence": pl.String, "source": pl.String, "variation": pl.Int64, "raw": pl.String,
+    "term": pl.String, "lexicon_concept": pl.String, "fate": pl.String,
+}  # fmt: skip
+EVIDENCE_SCHEMA = {
+    "subject": pl.String, "session": pl.String, "concept_index": pl.Int64,
+    "concept": pl.String, "term": pl.String, "similarity": pl.Float32, "source": pl.String,
+    "raw": pl.String, "sentence": pl.String,
+}  # fmt: skip
+
+
+# --------------------------------------------------------------------------- term extraction
+
+
+def dictionary_terms(sentence: str) -> list[dict]:
+    """Lexicon hits of one sentence; the term is the concept's own phrase."""
+    return [
+        {"source": "dictionary", "variation": None, "raw": m.surface,
+         "term": concept_phrase(m.concept), "lexicon_concept": m.concept,
+         "fate": "negated" if m.negated else "kept"}
+        for m in find_mentions(sentence)
+    ]  # fmt: skip
+
+
+def _stem_positions(tokens: list[str]) -> dict[str, list[int]]:
+    positions: dict[str, list[int]] = {}
+    for i, token in enumerate(tokens):
+        positions.setdefault(stem(token), []).append(i)
+    return positions
+
+
+def judge_llm_term(raw: str, sentence: str, rewrite: str = "") -> tuple[str | None, str]:
+    """Clean an LLM item and decide whether it is a present finding of ``sentence``.
+
+    Returns
+    -------
+    term : str or None
+        The cleaned term.
+    fate : str
+        ``kept``; ``malformed`` (empty or sentence-long); ``negated`` (negated
+        in the item itself or everywhere it occurs in the sentence);
+        ``ungrounded`` (its words are not in the sentence nor in its rewrite:
+        an echo of the prompt's examples or an invention).
+    """
+    term = clean_term(raw)
+    if term is None:
+        return None, "malformed"
+    if starts_negated(raw):
+        return term, "negated"
+    stems = content_stems(term)
+    if not stems:
+        return term, "malformed"
+    tokens = tokenize(expand_abbreviations(sentence))
+    where = _stem_positions(tokens)
+    if all(s in where for s in stems):
+        negated = negated_tokens(tokens)
+        # A word is affirmed when one of its occurrences is outside every negation.
+        if all(any(not negated[i] for i in where[s]) for s in stems):
+            return term, "kept"
+        return term, "negated"
+    rewritten = tokenize(expand_abbreviations(rewrite))
+    if rewrite and all(s in _stem_positions(rewritten) for s in stems):
+        # Only in the rewrite: trust it only if neither version negates anything,
+        # because a small model can drop or add a "no" while rewriting.
+        if any(t.kind in ("pre", "post") for t in find_triggers(tokens + rewritten)):
+            return term, "negated"
+        return term, "kept"
+    return term, "ungrounded"
+
+
+def _rewrite_tokens(sentence: str) -> int:
+    return min(160, 16 + 2 * len(sentence.split()))
+
+
+def llm_terms(sentences: list[str], llm: LLM, params: LabelParams) -> list[list[dict]]:
+    """The paper's two passes on a note's sentences: rewrite, then list present findings.
+
+    Calls are grouped by prompt (all rewrites, then each findings variation) so
+    that consecutive prompts share their few-shot prefix and llama.cpp reuses its
+    evaluated KV cache: only the sentence is new, which makes a cold run several
+    times faster on a CPU than alternating prompts.
+
+    Returns
+    -------
+    list of list of dict
+        The LLM term rows of each sentence.
+    """
+    seed = llm.params.seed
+    rewrites = [
+        llm.complete(
+            rewrite_prompt(s), stop=REWRITE_STOP, max_tokens=_rewrite_tokens(s),
+            seed=seed + _REWRITE_SEED,
+        ).strip() if params.rewrite else ""
+        for s in sentences
+    ]  # fmt: skip
+    rows: list[list[dict]] = [[] for _ in sentences]
+    for v in range(params.n_variations):
+        for i, sentence in enumerate(sentences):
+            texts = [sentence, rewrites[i]] if rewrites[i] else [sentence]
+            answer = llm.complete(
+                findings_prompt(texts[v % len(texts)], v), stop=FINDINGS_STOP,
+                max_tokens=48, seed=seed + _FINDINGS_SEED + v,
+            )  # fmt: skip
+            for raw in parse_list_output(answer):
+                term, fate = judge_llm_term(raw, sentence, rewrites[i])
+                rows[i].append({"source": "llm", "variation": v, "raw": raw, "term": term,
+                                "lexicon_concept": None, "fate": fate})  # fmt: skip
+    return rows
+
+
+def _has_words(sentence: str) -> bool:
+    return sum(t.isalpha() for t in tokenize(sentence)) >= 3
+
+
+def extract_terms(
+    notes: pl.DataFrame, llm: LLM | None, params: LabelParams, progress: bool = True
+) -> pl.DataFrame:
+    """Every candidate term of every note sentence, with its fate (no embedding yet).
+
+    Parameters
+    ----------
+    notes : DataFrame
+        Columns ``subject``, ``session``, ``text`` (``data/interim/notes.parquet``).
+    llm : LLM or None
+        Needed when ``params.use_llm``.
+    params : LabelParams
+
+    Returns
+    -------
+    DataFrame
+        One row per candidate term (schema :data:`TERM_SCHEMA`).
+    """
+    if params.use_llm and llm is None:
+        raise ValueError("labels.use_llm is true but no LLM was given")
+    rows: list[dict] = []
+    iterator = notes.iter_rows(named=True)
+    if progress:
+        iterator = tqdm(iterator, total=notes.height, desc="labels: notes", unit="note")
+    for note in iterator:
+        sentences = [s for _, s in note_sentences(note["text"], params.skip_sections)]
+        asked = [s for s in sentences if _has_words(s)] if params.use_llm else []
+        answers = dict(zip(asked, llm_terms(asked, llm, params), strict=True)) if asked else {}
+        for sid, sentence in enumerate(sentences):
+            found = dictionary_terms(sentence) if params.use_dictionary else []
+            found += answers.get(sentence, [])
+            for row in found:
+                rows.append({"subject": note["subject"], "session": note["session"],
+                             "sentence_id": sid, "sentence": sentence, **row})  # fmt: skip
+    return pl.DataFrame(rows, schema=TERM_SCHEMA)
+
+
+# --------------------------------------------------------------------------- concept assignment
+
+
+@dataclass
+class Assignment:
+    """Terms with their fate after the similarity rule, and the evidence rows."""
+
+    terms: pl.DataFrame
+    evidence: pl.DataFrame
+
+
+def assign_concepts(
+    terms: pl.DataFrame,
+    bank: list[Concept],
+    embedder: Embedder,
+    threshold: float,
+    kind: str = "cosine",
+    assignment: str = "all",
+) -> Assignment:
+    """Apply the label rule: term -> every concept it is more similar than ``threshold`` to.
+
+    With ``assignment="best"`` a free-text term only votes for its most similar
+    concept (if above the threshold): a sentence embedding puts "periodic
+    lateralized epileptiform discharge" above 0.8 for both PLED and
+    epileptiform, and the paper's rule would switch both on.
+
+    A dictionary term is its concept's own phrase and only votes for that
+    concept: the lexicon already chose between overlapping readings (longest
+    match), and letting "periodic lateralized epileptiform discharge" also
+    switch on "epileptiform" through the embedding would undo that choice. A
+    lexicon concept missing from the bank (renamed by a clinician) falls back to
+    the similarity rule over all concepts, like an LLM term.
+
+    Adds ``best_concept`` and ``best_similarity`` to the terms; kept terms that
+    reach no concept get the fate ``below threshold``, terms the backend cannot
+    embed ``out of vocabulary``.
+    """
+    phrases, owner = phrase_table(bank)
+    concept_vectors = embedder.embed(phrases)
+    kept = terms.filter(pl.col("fate") == "kept")
+    unique = sorted({t for t in kept["term"].to_list() if embedder.can_embed(t)})
+    term_vectors = embedder.embed(unique)
+    scores = per_concept_max(similarity(term_vectors, concept_vectors, kind), owner, len(bank))
+    by_term = {t: scores[i] for i, t in enumerate(unique)}
+    names = {c.name: i for i, c in enumerate(bank)}
+
+    best_c, best_s, fates = [], [], []
+    evidence = []
+    for row in terms.iter_rows(named=True):
+        s = by_term.get(row["term"]) if row["fate"] == "kept" else None
+        fate = row["fate"]
+        if row["fate"] == "kept" and s is None:
+            fate = "out of vocabulary"
+        best = int(np.argmax(s)) if s is not None else None
+        best_c.append(bank[best].name if best is not None else None)
+        best_s.append(float(s[best]) if best is not None else None)
+        if s is not None:
+            hits = np.flatnonzero(s > threshold)
+            own = names.get(row["lexicon_concept"])
+            if own is not None:
+                hits = hits[hits == own]
+            elif assignment == "best":
+                hits = hits[hits == best]
+            fate = "present" if hits.size else "below threshold"
+            evidence += [_evidence_row(row, c, bank[c].name, float(s[c])) for c in hits]
+        fates.append(fate)
+    terms = terms.with_columns(
+        pl.Series("fate", fates, dtype=pl.String),
+        pl.Series("best_concept", best_c, dtype=pl.String),
+        pl.Series("best_similarity", best_s, dtype=pl.Float32),
+    )
+    return Assignment(terms, pl.DataFrame(evidence, schema=EVIDENCE_SCHEMA))
+
+
+def _evidence_row(row: dict, index: int, name: str, sim: float) -> dict:
+    return {"subject": row["subject"], "session": row["session"], "concept_index": index,
+            "concept": name, "term": row["term"], "similarity": sim, "source": row["source"],
+            "raw": row["raw"], "sentence": row["sentence"]}  # fmt: skip
+
+
+def label_matrix(
+    evidence: pl.DataFrame, subjects: list[str], n_concepts: int, sources: Iterable[str] = SOURCES
+) -> np.ndarray:
+    """Binary (subjects x concepts) labels from the evidence of the given sources."""
+    index = {s: i for i, s in enumerate(subjects)}
+    out = np.zeros((len(subjects), n_concepts), dtype=np.int8)
+    used = evidence.filter(pl.col("source").is_in(list(sources)))
+    for subject, concept in used.select("subject", "concept_index").iter_rows():
+        out[index[subject], concept] = 1
+    return out
+
+
+def labels_table(evidence: pl.DataFrame, notes: pl.DataFrame, n_concepts: int) -> pl.DataFrame:
+    """One row per patient with a note: ``subject``, ``labels`` (int8 x N), ``n_notes``."""
+    counts = notes.group_by("subject").len("n_notes").sort("subject")
+    subjects = counts["subject"].to_list()
+    matrix = label_matrix(evidence, subjects, n_concepts)
+    return pl.DataFrame(
+        {
+            "subject": subjects,
+            "labels": pl.Series(matrix, dtype=pl.Array(pl.Int8, n_concepts)),
+            "n_notes": counts["n_notes"].cast(pl.Int64),
+        }
+    )
+
+
+@dataclass
+class LabelRun:
+    """Everything the ``labels`` stage writes, plus its timings."""
+
+    labels: pl.DataFrame
+    evidence: pl.DataFrame
+    terms: pl.DataFrame
+    seconds_extract: float
+    seconds_assign: float
+
+
+def run_labels(
+    notes: pl.DataFrame,
+    bank: list[Concept],
+    llm: LLM | None,
+    embedder: Embedder,
+    params: LabelParams,
+    progress: bool = True,
+) -> LabelRun:
+    """Notes -> terms -> evidence -> per-patient labels."""
+    started = time.perf_counter()
+    terms = extract_terms(notes, llm, params, progress)
+    extracted = time.perf_counter()
+    assignment = assign_concepts(
+        terms, bank, embedder, params.threshold, params.similarity, params.assignment
+    )
+    labels = labels_table(assignment.evidence, notes, len(bank))
+    return LabelRun(
+        labels,
+        assignment.evidence.sort("subject", "concept_index", "source"),
+        assignment.terms,
+        extracted - started,
+        time.perf_counter() - extracted,
+    )
