@@ -10,8 +10,10 @@ from torch import nn
 
 from pipeline.detectors.base import DetectorOutput, check_crops, run_bilstm
 
-#: (name suffix, input channels, output channels, dropout) of the four conv blocks.
-_BLOCKS = ((5, None, 0.1), (10, 5, 0.1), (20, 10, 0.1), (40, 20, 0.2))
+#: (output channels, dropout) of the four conv blocks; each block's input is the
+#: previous block's output (the EEG channels for the first). The width also
+#: names the block's layers: conv5a, bn5a, conv5b, bn5b, ...
+_BLOCKS = ((5, 0.1), (10, 0.1), (20, 0.1), (40, 0.2))
 
 
 class CNNBLSTM(nn.Module):
@@ -33,24 +35,24 @@ class CNNBLSTM(nn.Module):
 
     def __init__(self, n_channels: int = 19):
         super().__init__()
-        self._order: list[tuple[str, str, str, float]] = []
-        for width, previous, dropout in _BLOCKS:
-            first_in = n_channels if previous is None else previous
-            for tag, c_in in (("a", first_in), ("b", width)):
-                setattr(self, f"conv{width}{tag}", nn.Conv1d(c_in, width, 3, padding=1))
+        c_in = n_channels
+        for width, _ in _BLOCKS:
+            for tag, block_in in (("a", c_in), ("b", width)):
+                setattr(self, f"conv{width}{tag}", nn.Conv1d(block_in, width, 3, padding=1))
                 setattr(self, f"bn{width}{tag}", nn.BatchNorm1d(width))
-            self._order.append((f"conv{width}a", f"conv{width}b", str(width), dropout))
+            c_in = width
         self.pool = nn.MaxPool1d(2)
         self.act = nn.LeakyReLU()
-        self.dropouts = nn.ModuleList(nn.Dropout(d) for *_, d in self._order)
+        self.dropouts = nn.ModuleList(nn.Dropout(d) for _, d in _BLOCKS)
         self.lstm = nn.LSTM(40, 20, num_layers=2, batch_first=True, bidirectional=True)
         self.fc1 = nn.Linear(40, 2)
 
     def _window_features(self, x: torch.Tensor) -> torch.Tensor:
         """(N, 19, 200) windows -> (N, 40) features."""
-        for (conv_a, conv_b, width, _), dropout in zip(self._order, self.dropouts, strict=True):
-            x = getattr(self, f"bn{width}a")(self.act(getattr(self, conv_a)(x)))
-            x = getattr(self, f"bn{width}b")(self.act(getattr(self, conv_b)(x)))
+        for (width, _), dropout in zip(_BLOCKS, self.dropouts, strict=True):
+            for tag in ("a", "b"):
+                conv, norm = getattr(self, f"conv{width}{tag}"), getattr(self, f"bn{width}{tag}")
+                x = norm(self.act(conv(x)))
             x = dropout(self.pool(x))
         return x.mean(dim=-1)
 

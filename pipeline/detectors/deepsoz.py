@@ -56,9 +56,9 @@ class DeepSOZ(nn.Module):
         Parameters
         ----------
         crops : Tensor, shape (B, T, 19, 200)
+            Standardised EEG windows.
         pad_mask : Tensor of bool, shape (B, T), optional
             True for trailing padding windows, skipped by the BiLSTM.
-            Standardised EEG windows.
 
         Returns
         -------

@@ -79,15 +79,14 @@ def fold_scores(predictions: pl.DataFrame, threshold: float, seed: int) -> pl.Da
         y_pred = _matrix(group["probs"]) >= threshold
         rows.append({"detector": detector, "method": method, "fold": fold,
                      **macro_metrics(y_true, y_pred)})  # fmt: skip
-    for (detector, fold), _ in predictions.group_by("detector", "fold", maintain_order=True):
-        # Labels are per crop and identical across methods: take one method's rows.
-        crops = predictions.filter(pl.col("detector") == detector).unique(
-            ["fold", "crop_id"], keep="first", maintain_order=True
-        )
-        held_out = _matrix(crops.filter(pl.col("fold") == fold)["labels"])
-        training = _matrix(crops.filter(pl.col("fold") != fold)["labels"])
-        chance = chance_metrics(held_out, training.mean(axis=0), seed=seed + fold)
-        rows.append({"detector": detector, "method": "chance", "fold": fold, **chance})
+    for (detector,), per_detector in predictions.group_by("detector", maintain_order=True):
+        # Labels are per crop and identical across methods: one row per crop is enough.
+        crops = per_detector.unique(["fold", "crop_id"], keep="first", maintain_order=True)
+        for fold in crops["fold"].unique(maintain_order=True):
+            held_out = _matrix(crops.filter(pl.col("fold") == fold)["labels"])
+            training = _matrix(crops.filter(pl.col("fold") != fold)["labels"])
+            chance = chance_metrics(held_out, training.mean(axis=0), seed=seed + fold)
+            rows.append({"detector": detector, "method": "chance", "fold": fold, **chance})
     return pl.DataFrame(rows)
 
 
