@@ -119,10 +119,24 @@ class PreprocessParams(_Section):
 
 
 class FoldParams(_Section):
-    """Patient-grouped cross-validation of the ``cv`` cohort."""
+    """Patient-grouped cross-validation of the ``cv`` cohort.
 
-    n_folds: int = Field(10, ge=2)
+    The fold ids are listed (not counted) because ``dvc.yaml`` expands the
+    ``train`` matrix stage over this very list: one place sets the folds.
+    """
+
+    ids: tuple[int, ...] = tuple(range(10))
     path: Path = Path("data/interim/folds.csv")
+
+    @property
+    def n_folds(self) -> int:
+        return len(self.ids)
+
+    @model_validator(mode="after")
+    def _consecutive(self) -> FoldParams:
+        if self.ids != tuple(range(len(self.ids))) or len(self.ids) < 2:
+            raise ValueError(f"folds.ids must be 0, 1, ..., k-1 with k >= 2, got {list(self.ids)}")
+        return self
 
 
 class DetectorTrainParams(_Section):
@@ -260,10 +274,73 @@ class LabelParams(_Section):
     figure_path: Path = Path("reports/figures/labels_quality.png")
 
 
+#: Every method of Table 1 (spec section 8), in table order.
+METHODS: tuple[str, ...] = (
+    "szxai", "szxai-avg", "szxai-max", "szxai-nal", "szxai-bce", "szxai-bce-nal",
+    "patricio", "yan",
+)  # fmt: skip
+
+
+class TrainParams(_Section):
+    """SzXAI head and baselines per fold (spec section 8).
+
+    The hyper-parameters users sweep (``lambda1``, ``lambda2``, ``lr``,
+    ``epochs``, ``patience``, ``batch_crops``) are top-level keys of
+    :class:`Params` so that ``dvc exp run -S lambda1=0.5`` works.
+    """
+
+    methods: tuple[Literal[METHODS], ...] = METHODS  # type: ignore[valid-type]
+    #: Width of the two hidden layers of f_NN (the paper does not state it).
+    hidden: int = Field(128, ge=1)
+    #: Negative slope of the LeakyReLU activations.
+    leaky_slope: float = Field(0.01, ge=0)
+    #: Temperature of L_KNBC (Eq. 4).
+    tau: float = Field(0.07, gt=0)
+    #: Share of training-fold patients held out for early stopping.
+    val_fraction: float = Field(0.1, gt=0, lt=1)
+    #: Windows drawn at random from each crop per optimiser step (None = all).
+    train_windows: int | None = Field(None, ge=1)
+    #: ``<out_dir>/<detector>/fold<k>/``: predictions, aligned latents, metrics.
+    out_dir: Path = Path("data/train")
+
+    @model_validator(mode="after")
+    def _unique_methods(self) -> TrainParams:
+        if len(set(self.methods)) != len(self.methods) or not self.methods:
+            raise ValueError(f"train.methods must be distinct and non-empty: {self.methods}")
+        return self
+
+
+class EvaluateParams(_Section):
+    """Table 1, figures and ``reports/index.md`` (spec section 9)."""
+
+    #: Probability at or above which a concept counts as predicted.
+    threshold: float = Field(0.5, gt=0, lt=1)
+    #: Held-out fold of the t-SNE and heatmap figures; None = SzXAI's best fold
+    #: (highest mean of precision and specificity on the first detector).
+    figure_fold: int | None = Field(None, ge=0)
+    #: Windows sampled for the t-SNE (it is quadratic-ish in points).
+    tsne_windows: int = Field(3000, ge=50)
+    #: Recordings (crops) drawn as Fig 4 heatmaps, each with its LLM summary.
+    heatmap_crops: int = Field(2, ge=1)
+    reports_dir: Path = Path("reports")
+
+
 class Params(_Section):
     """All parameters of the pipeline (``params.yaml``)."""
 
     seed: int = 20250923
+    #: Weight of L_KNBC in L = L_CP + lambda1 L_KNBC + lambda2 L_reg (paper: [0.5, 1]).
+    lambda1: float = Field(1.0, ge=0)
+    #: Weight of the L2 penalty on the SzXAI linear weights (paper: 0.01 or 0.001).
+    lambda2: float = Field(0.001, ge=0)
+    #: Adam learning rate of the SzXAI head and the baselines.
+    lr: float = Field(1e-3, gt=0)
+    #: Upper bound on training epochs (early stopping usually ends sooner).
+    epochs: int = Field(200, ge=1)
+    #: Epochs without a better validation loss before stopping.
+    patience: int = Field(20, ge=1)
+    #: Crops (padded and masked into one tensor) per optimiser step.
+    batch_crops: int = Field(16, ge=1)
     data: DataParams = DataParams()
     synth: SynthParams = SynthParams()
     ingest: IngestParams = IngestParams()
@@ -276,6 +353,8 @@ class Params(_Section):
     embeddings: EmbeddingParams = EmbeddingParams()
     concepts: ConceptParams = ConceptParams()
     labels: LabelParams = LabelParams()
+    train: TrainParams = TrainParams()
+    evaluate: EvaluateParams = EvaluateParams()
 
     @model_validator(mode="after")
     def _synthetic_root_is_generated(self) -> Params:
@@ -283,6 +362,11 @@ class Params(_Section):
             raise ValueError(
                 f"data.source is 'synthetic' but data.root is {self.data.root}; the synthetic "
                 f"corpus is written to {self.synth.corpus_dir} (synth.out_dir/corpus)"
+            )
+        if self.evaluate.figure_fold is not None and self.evaluate.figure_fold >= self.folds.n_folds:
+            raise ValueError(
+                f"evaluate.figure_fold {self.evaluate.figure_fold} is not one of folds.ids "
+                f"{list(self.folds.ids)}"
             )
         return self
 

@@ -42,3 +42,22 @@ def test_synthetic_source_with_a_foreign_root_is_rejected(tmp_path):
 def test_tusz_source_accepts_any_root(tmp_path):
     params = load_params(_write(tmp_path, {"data": {"source": "tusz", "root": "/data/tusz"}}))
     assert params.data.root == Path("/data/tusz")
+
+
+def test_fold_ids_must_be_consecutive_from_zero(tmp_path):
+    with pytest.raises(ValueError, match="folds.ids"):
+        load_params(_write(tmp_path, {"folds": {"ids": [0, 2, 3]}}))
+    assert load_params(_write(tmp_path, {"folds": {"ids": [0, 1, 2]}})).folds.n_folds == 3
+
+
+def test_unknown_method_and_out_of_range_figure_fold_are_rejected(tmp_path):
+    with pytest.raises(ValueError, match="methods"):
+        load_params(_write(tmp_path, {"train": {"methods": ["szxai", "bogus"]}}))
+    with pytest.raises(ValueError, match="figure_fold"):
+        load_params(_write(tmp_path, {"folds": {"ids": [0, 1]}, "evaluate": {"figure_fold": 2}}))
+
+
+def test_training_hyperparameters_are_top_level_keys():
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    for key in ("lambda1", "lambda2", "lr", "epochs", "patience", "batch_crops", "device"):
+        assert key in raw, key

@@ -34,7 +34,7 @@ SMOKE_PARAMS = {
         "seizure_duration_s": [10.0, 20.0],
     },
     "preprocess": {"crop_s": 60},
-    "folds": {"n_folds": 3},
+    "folds": {"ids": [0, 1, 2]},
 }
 
 
