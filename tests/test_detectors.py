@@ -14,6 +14,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from pipeline.config import Params, PreprocessParams
+from pipeline.datasets.folds import split_subjects
 from pipeline.detectors import CNNBLSTM, DETECTORS, DeepSOZ
 from pipeline.detectors.data import WindowFile
 from pipeline.detectors.extract import METADATA_KEY, read_detector_metadata, run_frozen
@@ -21,7 +22,6 @@ from pipeline.detectors.run import run_detector
 from pipeline.detectors.training import (
     freeze,
     load_checkpoint,
-    split_subjects,
     weighted_loss,
     window_auroc,
 )

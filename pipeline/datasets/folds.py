@@ -42,3 +42,29 @@ def assign_folds(subjects: Iterable[str], n_folds: int, seed: int) -> pl.DataFra
     for k, (_, test_idx) in enumerate(splitter.split(unique)):
         fold[test_idx] = k
     return pl.DataFrame({"subject": unique.tolist(), "fold": fold})
+
+
+def split_subjects(
+    subjects: list[str], val_fraction: float, rng: np.random.Generator
+) -> tuple[set[str], set[str]]:
+    """Seeded split of subjects into training and validation sets.
+
+    Parameters
+    ----------
+    subjects : list of str
+    val_fraction : float
+        Share of subjects for validation; at least one when positive and
+        there are two subjects or more, never all of them.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    train, val : set of str
+    """
+    unique = sorted(set(subjects))
+    n_val = 0
+    if val_fraction > 0 and len(unique) >= 2:
+        n_val = min(max(1, round(val_fraction * len(unique))), len(unique) - 1)
+    order = rng.permutation(len(unique))
+    val = {unique[i] for i in order[:n_val]}
+    return set(unique) - val, val

@@ -26,6 +26,7 @@ from torch import nn
 from tqdm import tqdm
 
 from pipeline.config import DetectorTrainParams
+from pipeline.datasets.folds import split_subjects
 from pipeline.detectors import DETECTORS
 from pipeline.detectors.data import CropData, CropRef, WindowFile
 
@@ -91,32 +92,6 @@ def make_batch(pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]], device) 
         torch.from_numpy(label).to(device),
         torch.from_numpy(pad).to(device),
     )
-
-
-def split_subjects(
-    subjects: list[str], val_fraction: float, rng: np.random.Generator
-) -> tuple[set[str], set[str]]:
-    """Seeded split of subjects into training and validation sets.
-
-    Parameters
-    ----------
-    subjects : list of str
-    val_fraction : float
-        Share of subjects for validation; at least one when positive and
-        there are two subjects or more, never all of them.
-    rng : numpy.random.Generator
-
-    Returns
-    -------
-    train, val : set of str
-    """
-    unique = sorted(set(subjects))
-    n_val = 0
-    if val_fraction > 0 and len(unique) >= 2:
-        n_val = min(max(1, round(val_fraction * len(unique))), len(unique) - 1)
-    order = rng.permutation(len(unique))
-    val = {unique[i] for i in order[:n_val]}
-    return set(unique) - val, val
 
 
 def weighted_loss(

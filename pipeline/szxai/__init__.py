@@ -1,0 +1,1 @@
+"""SzXAI: concept heads on frozen seizure detectors, their losses and per-fold training."""

@@ -1,0 +1,128 @@
+"""The three terms of the SzXAI loss L = L_CP + lambda1 L_KNBC + lambda2 L_reg (paper Eq. 2-4)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def concept_weights(training_labels: np.ndarray) -> np.ndarray:
+    """Per-concept positive weights w_n of Eq. 3, from training-fold crops only.
+
+    The paper asks for w_n inversely proportional to the concept's frequency
+    f_n, with 1 - w_n weighting the negatives. Normalising the two inverse
+    frequencies, (1/f) / (1/f + 1/(1-f)), gives exactly w_n = 1 - f_n, so
+    positives and negatives of every concept carry equal total weight. f_n is
+    smoothed, (count + 0.5) / (n + 1), so a concept absent from (or present in
+    every crop of) the training fold keeps both terms.
+
+    Parameters
+    ----------
+    training_labels : ndarray, shape (n_crops, N)
+        Binary labels of the training crops (never the held-out fold).
+
+    Returns
+    -------
+    ndarray of float32, shape (N,)
+        Weights in (0, 1).
+    """
+    labels = np.asarray(training_labels, dtype=float)
+    frequency = (labels.sum(axis=0) + 0.5) / (labels.shape[0] + 1.0)
+    return (1.0 - frequency).astype(np.float32)
+
+
+def prediction_loss(
+    logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor | None
+) -> torch.Tensor:
+    """L_CP: weighted (Eq. 3) or plain binary cross-entropy, mean over crops and concepts.
+
+    Parameters
+    ----------
+    logits : Tensor, shape (B, N)
+        Pre-sigmoid concept scores.
+    targets : Tensor, shape (B, N)
+        Binary labels.
+    weights : Tensor of shape (N,), or None
+        w_n of :func:`concept_weights` (positives w_n, negatives 1 - w_n), as
+        printed in Eq. 3; None for plain BCE.
+    """
+    if weights is None:
+        return F.binary_cross_entropy_with_logits(logits, targets)
+    log_p = F.logsigmoid(logits)
+    log_not_p = F.logsigmoid(-logits)
+    per_term = weights * targets * log_p + (1 - weights) * (1 - targets) * log_not_p
+    return -per_term.mean()
+
+
+def knbc_loss(
+    similarity: torch.Tensor,
+    seizure_windows: torch.Tensor,
+    mask: torch.Tensor,
+    labels: torch.Tensor,
+    seizure_concepts: torch.Tensor,
+    tau: float,
+) -> torch.Tensor:
+    """L_KNBC, the knowledge-based contrastive alignment loss (paper Eq. 4).
+
+    For crop b, seizure window t and each *present* seizure concept n:
+    ``-log(exp(S_nt / tau) / sum_{k in E_nsz} exp(S_kt / tau))``, averaged over
+    |T_sz| x |C_sz|; symmetrically for non-seizure windows, present
+    non-seizure concepts and the seizure concepts of the bank in the
+    denominator. As in the paper, the denominator holds only the opposite
+    side's concepts. A side with no window or no present concept contributes
+    0 (it is skipped, rather than the reference code's push away from the
+    opposite concepts): a patient whose note names no seizure pattern gives
+    no evidence of what their seizure windows should align with. The loss is
+    the sum of the two sides, averaged over the crops of the batch (the paper
+    trains one patient per step).
+
+    Parameters
+    ----------
+    similarity : Tensor, shape (B, T, N)
+        S_nt, cosine similarity of window encodings and concept embeddings.
+    seizure_windows : Tensor of bool, shape (B, T)
+        Ground-truth seizure windows.
+    mask : Tensor of bool, shape (B, T)
+        Real (non-padding) windows.
+    labels : Tensor, shape (B, N)
+        Binary concept labels of each crop's patient.
+    seizure_concepts : Tensor of bool, shape (N,)
+    tau : float
+        Temperature (0.07 in the paper).
+
+    Returns
+    -------
+    Tensor
+        Scalar loss.
+    """
+    logits = similarity / tau
+    minus_inf = torch.finfo(logits.dtype).min
+    lse_seizure = logits.masked_fill(~seizure_concepts, minus_inf).logsumexp(-1)
+    lse_other = logits.masked_fill(seizure_concepts, minus_inf).logsumexp(-1)
+    sz_windows = (seizure_windows & mask).to(logits.dtype)
+    other_windows = (~seizure_windows & mask).to(logits.dtype)
+    present = labels.to(logits.dtype)
+    sz_concepts = present * seizure_concepts.to(logits.dtype)
+    other_concepts = present * (~seizure_concepts).to(logits.dtype)
+    seizure_side = _side_term(logits, sz_windows, sz_concepts, lse_other)
+    other_side = _side_term(logits, other_windows, other_concepts, lse_seizure)
+    return (seizure_side + other_side).mean()
+
+
+def _side_term(
+    logits: torch.Tensor, windows: torch.Tensor, concepts: torch.Tensor, lse_opposite: torch.Tensor
+) -> torch.Tensor:
+    """Mean over (t in windows, n in concepts) of -logits[t, n] + lse_opposite[t], per crop."""
+    positive = torch.einsum("bt,btn,bn->b", windows, logits, concepts)
+    n_concepts = concepts.sum(-1)
+    total = n_concepts * (windows * lse_opposite).sum(-1) - positive
+    n_pairs = windows.sum(-1) * n_concepts
+    return torch.where(n_pairs > 0, total / n_pairs.clamp(min=1), torch.zeros_like(total))
+
+
+def l2_penalty(model: nn.Module) -> torch.Tensor:
+    """L_reg: sum of squared weights of every Linear layer (biases and BatchNorm excluded)."""
+    squares = [m.weight.pow(2).sum() for m in model.modules() if isinstance(m, nn.Linear)]
+    return torch.stack(squares).sum()

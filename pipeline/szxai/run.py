@@ -1,0 +1,189 @@
+"""One ``train@<detector>-<fold>`` run: every method on one fold, held-out outputs written.
+
+Outputs in ``<train.out_dir>/<detector>/fold<k>/`` (written atomically as a folder):
+
+- ``predictions.parquet``: method, crop_id, subject, probs (N floats, concept
+  order of the bank), labels (N ints); one row per method and held-out crop.
+- ``latents_aligned.parquet`` (SzXAI only): crop_id, subject, window_index,
+  label, is_pad, p_sz, h_tilde (d_e floats) and similarity (S_nt, N floats);
+  one row per window of each held-out crop, for the t-SNE and heatmaps.
+- ``metrics.json``: split sizes, device, and per method the training record
+  (epochs, best epoch and validation loss, seconds, loss history) and the
+  held-out macro metrics at p >= 0.5.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import torch
+from tqdm import tqdm
+
+from pipeline.config import Params
+from pipeline.datasets.folds import split_subjects
+from pipeline.device import resolve_device
+from pipeline.evaluate.metrics import macro_metrics
+from pipeline.io.atomic import atomic_path
+from pipeline.szxai.data import ConceptSpace, Crops, read_concepts, read_crops, read_labels
+from pipeline.szxai.losses import concept_weights
+from pipeline.szxai.methods import METHOD_SPECS, build_model
+from pipeline.szxai.training import FitResult, Hyper, fit, method_seed, predict
+
+#: Threshold of the per-fold summary in metrics.json (the report's own is evaluate.threshold).
+SUMMARY_THRESHOLD = 0.5
+
+
+def hyper_from(params: Params) -> Hyper:
+    """The optimisation settings of ``params`` (top-level keys and the train section)."""
+    return Hyper(
+        lambda1=params.lambda1,
+        lambda2=params.lambda2,
+        lr=params.lr,
+        epochs=params.epochs,
+        patience=params.patience,
+        batch_crops=params.batch_crops,
+        tau=params.train.tau,
+        train_windows=params.train.train_windows,
+    )
+
+
+def fold_output_dir(params: Params, detector: str, fold: int) -> Path:
+    """``<train.out_dir>/<detector>/fold<k>``, the one output of ``train@<detector>-<fold>``."""
+    return params.train.out_dir / detector / f"fold{fold}"
+
+
+def split_fold(
+    crops: Crops, folds: pl.DataFrame, fold: int, val_fraction: float, seed: int
+) -> tuple[Crops, Crops, Crops]:
+    """Training, inner-validation and held-out crops of ``fold``, grouped by patient."""
+    held_out = set(folds.filter(pl.col("fold") == fold)["subject"])
+    rest = sorted(set(crops.subjects) - held_out)
+    train, val = split_subjects(rest, val_fraction, np.random.default_rng([seed, fold]))
+    return crops.of_subjects(train), crops.of_subjects(val), crops.of_subjects(held_out)
+
+
+def run_fold(detector: str, fold: int, params: Params) -> dict:
+    """Train every method of ``params.train.methods`` on one fold and write the outputs.
+
+    Parameters
+    ----------
+    detector : str
+        ``deepsoz`` or ``cnnblstm``: whose latents are used.
+    fold : int
+        One of ``params.folds.ids``: the held-out fold.
+    params : Params
+
+    Returns
+    -------
+    dict
+        The content of ``metrics.json``.
+    """
+    if fold not in params.folds.ids:
+        raise ValueError(f"fold {fold} is not one of folds.ids {list(params.folds.ids)}")
+    device = resolve_device(params.device)
+    concepts = read_concepts(params.concepts.bank_path)
+    labels = read_labels(params.labels.out_dir / "labels.parquet")
+    folds = pl.read_csv(params.folds.path, schema_overrides={"subject": pl.String})
+    latents_path = params.detector.out_dir / detector / "latents.parquet"
+    crops = read_crops(latents_path, labels, set(folds["subject"]))
+    train, val, test = split_fold(crops, folds, fold, params.train.val_fraction, params.seed)
+    if len(train) == 0 or len(test) == 0:
+        raise ValueError(
+            f"fold {fold}: {len(train)} training and {len(test)} held-out labelled crops; "
+            "need at least one of each"
+        )
+    weights = torch.from_numpy(concept_weights(np.concatenate([train.labels, val.labels])))
+    tensors = {name: part.to_tensors(device) for name, part in
+               (("train", train), ("val", val), ("test", test))}  # fmt: skip
+    hyper = hyper_from(params)
+    record = {
+        "detector": detector, "fold": fold, "device": str(device),
+        "n_train_crops": len(train), "n_val_crops": len(val), "n_test_crops": len(test),
+        "n_unlabelled_cv_subjects": len(set(folds["subject"]) - set(labels)),
+        "hyper": asdict(hyper), "concept_weights": [round(float(w), 6) for w in weights],
+        "methods": {},
+    }  # fmt: skip
+    rows, aligned = [], None
+    progress = tqdm(params.train.methods, desc=f"train {detector} fold {fold}", unit="method")
+    for index, name in enumerate(progress):
+        method = METHOD_SPECS[name]
+        seed = method_seed(params.seed, fold, index)
+        torch.manual_seed(seed)
+        model = build_model(method, crops.h.shape[-1], concepts, params.train).to(device)
+        result = fit(
+            method, model, tensors["train"], tensors["val"], weights.to(device), hyper, seed
+        )
+        progress.set_postfix(method=name, epochs=result.epochs_run)
+        outputs = predict(result.model, tensors["test"], with_windows=name == "szxai")
+        rows += _prediction_rows(name, test, outputs["probs"])
+        record["methods"][name] = _method_record(result, test.labels, outputs["probs"])
+        if name == "szxai":
+            aligned = aligned_latents(test, outputs)
+    write_fold(fold_output_dir(params, detector, fold), rows, aligned, record, concepts)
+    return record
+
+
+def _prediction_rows(method: str, crops: Crops, probs: np.ndarray) -> list[dict]:
+    return [
+        {"method": method, "crop_id": c, "subject": s,
+         "probs": p.astype(np.float32).tolist(), "labels": y.astype(np.int8).tolist()}
+        for c, s, p, y in zip(crops.crop_ids, crops.subjects, probs, crops.labels, strict=True)
+    ]  # fmt: skip
+
+
+def _method_record(result: FitResult, labels: np.ndarray, probs: np.ndarray) -> dict:
+    scores = macro_metrics(labels, probs >= SUMMARY_THRESHOLD)
+    return {
+        "epochs_run": result.epochs_run,
+        "best_epoch": result.best_epoch,
+        "best_val_cp": round(result.best_val_loss, 6),
+        "seconds": round(result.seconds, 3),
+        "heldout_at_0.5": {k: None if np.isnan(v) else round(v, 4) for k, v in scores.items()},
+        "history": [{k: round(v, 6) for k, v in h.items()} for h in result.history],
+    }
+
+
+def aligned_latents(crops: Crops, outputs: dict) -> pl.DataFrame:
+    """One row per window of the held-out crops: h~_t and S_nt of the SzXAI head."""
+    n, n_time = crops.mask.shape
+    keep = crops.window_index.reshape(-1) >= 0  # drop the padding added when batching crops
+    flat = {
+        "crop_id": np.repeat(crops.crop_ids, n_time),
+        "subject": np.repeat(crops.subjects, n_time),
+        "window_index": crops.window_index.reshape(-1),
+        "label": crops.seizure.reshape(-1).astype(np.int8),
+        "is_pad": ~crops.mask.reshape(-1),
+        "p_sz": crops.p_sz.reshape(-1),
+    }
+    frame = pl.DataFrame({k: v[keep] for k, v in flat.items()})
+    d_e, n_concepts = outputs["encodings"].shape[-1], outputs["similarity"].shape[-1]
+    return frame.with_columns(
+        pl.Series("h_tilde", outputs["encodings"].reshape(-1, d_e)[keep],
+                  dtype=pl.Array(pl.Float32, d_e)),
+        pl.Series("similarity", outputs["similarity"].reshape(-1, n_concepts)[keep],
+                  dtype=pl.Array(pl.Float32, n_concepts)),
+    )  # fmt: skip
+
+
+def write_fold(
+    out_dir: Path,
+    rows: list[dict],
+    aligned: pl.DataFrame | None,
+    record: dict,
+    concepts: ConceptSpace,
+) -> None:
+    """Write the fold's three outputs into ``out_dir`` as one atomic folder."""
+    n = concepts.n_concepts
+    schema = {"method": pl.String, "crop_id": pl.String, "subject": pl.String,
+              "probs": pl.Array(pl.Float32, n), "labels": pl.Array(pl.Int8, n)}  # fmt: skip
+    record = {**record, "concepts": concepts.names}
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir(parents=True)
+        pl.DataFrame(rows, schema=schema).write_parquet(tmp / "predictions.parquet")
+        if aligned is not None:
+            aligned.write_parquet(tmp / "latents_aligned.parquet")
+        (tmp / "metrics.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")

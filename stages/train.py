@@ -1,0 +1,39 @@
+"""DVC stage ``train@<detector>-<fold>``: every Table 1 method on one fold (spec section 8).
+
+Usage: ``python stages/train.py {deepsoz,cnnblstm} FOLD``
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from pipeline.config import load_params
+from pipeline.detectors import DETECTORS
+from pipeline.szxai.run import fold_output_dir, run_fold
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("detector", choices=sorted(DETECTORS))
+    parser.add_argument("fold", type=int)
+    args = parser.parse_args()
+    params = load_params()
+    record = run_fold(args.detector, args.fold, params)
+    szxai = record["methods"].get("szxai", {}).get("heldout_at_0.5")
+    seconds = sum(m["seconds"] for m in record["methods"].values())
+    summary = (
+        f"; szxai held-out recall {szxai['recall']}, precision {szxai['precision']}, "
+        f"specificity {szxai['specificity']}"
+        if szxai
+        else ""
+    )
+    print(
+        f"train {args.detector} fold {args.fold}: {len(record['methods'])} methods on "
+        f"{record['device']} in {seconds:.0f} s ({record['n_train_crops']} train / "
+        f"{record['n_val_crops']} val / {record['n_test_crops']} held-out crops){summary} "
+        f"-> {fold_output_dir(params, args.detector, args.fold)}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,278 @@
+"""SzXAI head, losses, methods and per-fold training (spec section 8)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+import torch
+from sklearn.metrics import roc_auc_score
+
+from pipeline.config import METHODS
+from pipeline.detectors import DeepSOZ
+from pipeline.detectors.training import freeze
+from pipeline.evaluate.metrics import macro_metrics
+from pipeline.szxai.data import CropTensors, read_concepts, read_crops, read_labels
+from pipeline.szxai.losses import concept_weights, knbc_loss, l2_penalty, prediction_loss
+from pipeline.szxai.methods import METHOD_SPECS, build_model
+from pipeline.szxai.models import pool_similarity
+from pipeline.szxai.run import run_fold, split_fold
+from pipeline.szxai.training import Hyper, fit, predict, sample_windows
+from tests.szxai_helpers import N_CONCEPTS, SEIZURE_SIDE, cohort_params, make_cohort
+
+TAU = 0.07
+
+
+def _knbc_by_hand(S, seizure_windows, labels, seizure_side, tau):
+    """Eq. 4 for one crop, written as the paper's double sums with scalars."""
+    total = 0.0
+    for side in (True, False):
+        windows = [t for t in range(len(S)) if seizure_windows[t] == side]
+        present = [n for n in range(len(labels)) if labels[n] and seizure_side[n] == side]
+        opposite = [k for k in range(len(labels)) if seizure_side[k] != side]
+        if not windows or not present:
+            continue
+        acc = 0.0
+        for t in windows:
+            denominator = sum(math.exp(S[t][k] / tau) for k in opposite)
+            for n in present:
+                acc += -math.log(math.exp(S[t][n] / tau) / denominator)
+        total += acc / (len(windows) * len(present))
+    return total
+
+
+def test_knbc_matches_a_hand_computed_two_window_four_concept_example():
+    # Window 0 is a seizure window, window 1 is not; concepts 0, 1 seizure, 2, 3 not.
+    S = [[0.9, 0.1, -0.2, 0.3], [0.0, -0.5, 0.7, 0.2]]
+    labels = [1, 0, 1, 0]
+    side = [True, True, False, False]
+    # Seizure term: -0.9/tau + log(e^{-0.2/tau} + e^{0.3/tau});
+    # non-seizure term: -0.7/tau + log(e^{0/tau} + e^{-0.5/tau}).
+    expected = (-0.9 / TAU + math.log(math.exp(-0.2 / TAU) + math.exp(0.3 / TAU))) + (
+        -0.7 / TAU + math.log(1.0 + math.exp(-0.5 / TAU))
+    )
+    assert _knbc_by_hand(S, [True, False], labels, side, TAU) == pytest.approx(expected)
+    loss = knbc_loss(
+        torch.tensor([S], dtype=torch.float64), torch.tensor([[True, False]]),
+        torch.tensor([[True, True]]), torch.tensor([labels], dtype=torch.float64),
+        torch.tensor(side), TAU,
+    )  # fmt: skip
+    assert loss.item() == pytest.approx(expected, rel=1e-9)
+
+
+def test_knbc_averages_over_crops_skips_empty_sides_and_ignores_padding():
+    rng = np.random.default_rng(0)
+    S = rng.uniform(-1, 1, size=(3, 5, 4))
+    seizure = np.array([[1, 1, 0, 0, 0], [0, 0, 0, 0, 0], [0, 1, 1, 0, 1]], bool)
+    mask = np.array([[1, 1, 1, 1, 0], [1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], bool)
+    labels = np.array([[1, 1, 0, 1], [1, 0, 1, 0], [0, 0, 0, 1]])
+    side = [True, True, False, False]
+    by_hand = [
+        _knbc_by_hand(S[b][mask[b]].tolist(), seizure[b][mask[b]].tolist(), labels[b], side, TAU)
+        for b in range(3)
+    ]
+    loss = knbc_loss(
+        torch.tensor(S), torch.tensor(seizure), torch.tensor(mask),
+        torch.tensor(labels, dtype=torch.float64), torch.tensor(side), TAU,
+    )  # fmt: skip
+    assert loss.item() == pytest.approx(np.mean(by_hand), rel=1e-9)
+
+
+def test_attention_pooling_weights_by_p_sz_per_side_and_ignores_padding():
+    S = torch.tensor([[[0.5, -0.2], [1.0, 0.4], [9.0, 9.0]]])  # (1, 3 windows, 2 concepts)
+    p_sz = torch.tensor([[0.8, 0.2, 0.99]])
+    mask = torch.tensor([[True, True, False]])  # window 2 is padding with junk values
+    side = torch.tensor([True, False])
+    pooled = pool_similarity(S, p_sz, mask, side, "attention")
+    seizure_concept = (0.8 * 0.5 + 0.2 * 1.0) / (0.8 + 0.2)
+    other_concept = (0.2 * -0.2 + 0.8 * 0.4) / (0.2 + 0.8)
+    assert pooled[0].tolist() == pytest.approx([seizure_concept, other_concept], abs=1e-5)
+    assert pool_similarity(S, p_sz, mask, side, "avg")[0].tolist() == pytest.approx(
+        [0.75, 0.1], abs=1e-5
+    )
+    assert pool_similarity(S, p_sz, mask, side, "max")[0].tolist() == pytest.approx([1.0, 0.4])
+
+
+def test_concept_weights_are_one_minus_smoothed_training_frequency():
+    labels = np.array([[1, 0, 0], [1, 0, 1], [1, 0, 0], [0, 0, 1]])
+    weights = concept_weights(labels)
+    assert weights == pytest.approx(1 - (labels.sum(0) + 0.5) / 5)
+    assert np.all((weights > 0) & (weights < 1))  # never-seen concepts keep both terms
+    # Weighted BCE: positives weighted w, negatives 1 - w (Eq. 3).
+    logits = torch.tensor([[0.3, -1.0, 2.0]])
+    targets = torch.tensor([[1.0, 0.0, 1.0]])
+    w = torch.tensor(weights)
+    p = torch.sigmoid(logits)
+    expected = -(w * targets * p.log() + (1 - w) * (1 - targets) * (1 - p).log()).mean()
+    assert prediction_loss(logits, targets, w).item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_fold_split_is_patient_grouped(tmp_path):
+    paths = make_cohort(tmp_path, n_subjects=12)
+    folds = pl.read_csv(paths["folds"])
+    crops = read_crops(paths["latents"], read_labels(paths["labels"]), set(folds["subject"]))
+    train, val, test = split_fold(crops, folds, 1, 0.2, seed=3)
+    held_out = set(folds.filter(pl.col("fold") == 1)["subject"])
+    assert set(test.subjects) == held_out
+    assert not (set(train.subjects) | set(val.subjects)) & held_out
+    assert set(train.subjects).isdisjoint(val.subjects) and len(val) >= 1
+
+
+def _relabel(labels_path, subjects, flip_concept=3):
+    table = pl.read_parquet(labels_path)
+    flipped = [
+        [1 - v if i == flip_concept else v for i, v in enumerate(row)] if s in subjects else row
+        for s, row in zip(table["subject"], table["labels"].to_list(), strict=True)
+    ]
+    table.with_columns(
+        pl.Series("labels", flipped, dtype=pl.Array(pl.Int8, N_CONCEPTS))
+    ).write_parquet(labels_path)
+
+
+def test_bce_weights_come_from_training_fold_labels_only(tmp_path):
+    paths = make_cohort(tmp_path, n_subjects=9)
+    params = cohort_params(tmp_path, epochs=1, patience=1)
+    params = params.model_copy(
+        update={"train": params.train.model_copy(update={"methods": ("szxai",)})}
+    )
+    weights = run_fold("deepsoz", 0, params)["concept_weights"]
+    folds = pl.read_csv(paths["folds"])
+    held_out = set(folds.filter(pl.col("fold") == 0)["subject"])
+    _relabel(paths["labels"], held_out)
+    assert run_fold("deepsoz", 0, params)["concept_weights"] == weights
+    _relabel(paths["labels"], set(folds["subject"]) - held_out)
+    assert run_fold("deepsoz", 0, params)["concept_weights"] != weights
+
+
+def test_read_crops_pads_masks_and_labels_per_patient(tmp_path):
+    paths = make_cohort(tmp_path, n_subjects=4, n_windows=10)
+    labels = read_labels(paths["labels"])
+    crops = read_crops(paths["latents"], labels, {"s00", "s01", "s02"})
+    assert crops.subjects == ["s00", "s01", "s02"]
+    assert crops.h.shape == (3, 10, 8) and crops.mask.sum(axis=1).tolist() == [8, 8, 8]
+    assert not (crops.seizure & ~crops.mask).any()
+    assert crops.labels[1] == pytest.approx(labels["s01"])
+    concepts = read_concepts(paths["bank"])
+    assert concepts.seizure.tolist() == SEIZURE_SIDE.tolist()
+
+
+def _batch(rng, n=3, t=7, d=8, pad_last=2) -> CropTensors:
+    mask = torch.ones(n, t, dtype=torch.bool)
+    mask[0, -pad_last:] = False
+    return CropTensors(
+        h=torch.tensor(rng.normal(size=(n, t, d)), dtype=torch.float32),
+        p_sz=torch.tensor(rng.uniform(size=(n, t)), dtype=torch.float32),
+        seizure=torch.tensor(rng.uniform(size=(n, t)) > 0.5) & mask,
+        mask=mask,
+        labels=torch.tensor(rng.integers(0, 2, size=(n, N_CONCEPTS)), dtype=torch.float32),
+    )
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_every_method_maps_padded_crops_to_one_logit_per_concept(tmp_path, name):
+    paths = make_cohort(tmp_path, n_subjects=3)
+    concepts = read_concepts(paths["bank"])
+    torch.manual_seed(0)
+    model = build_model(METHOD_SPECS[name], 8, concepts, cohort_params(tmp_path).train)
+    batch = _batch(np.random.default_rng(1))
+    out = model(batch, return_encodings=True)
+    assert out.logits.shape == (3, N_CONCEPTS)
+    if METHOD_SPECS[name].architecture == "window-head":
+        assert out.similarity.shape == (3, 7, N_CONCEPTS)
+        assert out.encodings.shape == (3, 7, 6)
+        assert out.similarity[0, -2:].abs().sum() == 0  # padding has no score
+        assert out.similarity.abs().max() <= 1 + 1e-5
+    # Padding content never changes a prediction.
+    model.eval()
+    junk = CropTensors(batch.h.clone(), batch.p_sz, batch.seizure, batch.mask, batch.labels)
+    junk.h[0, -2:] = 100.0
+    assert torch.allclose(model(batch).logits, model(junk).logits, atol=1e-5)
+
+
+def test_l2_penalty_sums_squared_linear_weights_only(tmp_path):
+    paths = make_cohort(tmp_path, n_subjects=3)
+    model = build_model(METHOD_SPECS["szxai"], 8, read_concepts(paths["bank"]),
+                        cohort_params(tmp_path).train)  # fmt: skip
+    expected = sum((m.weight**2).sum() for m in model.modules() if isinstance(m, torch.nn.Linear))
+    assert l2_penalty(model).item() == pytest.approx(expected.item())
+
+
+def test_window_sampling_draws_distinct_real_windows():
+    batch = _batch(np.random.default_rng(2), n=4, t=12, pad_last=5)
+    sampled = sample_windows(batch, 6, torch.Generator().manual_seed(0))
+    assert sampled.h.shape == (4, 6, 8)
+    assert sampled.mask.all()  # crop 0 has 7 real windows: all 6 draws are real
+    for b in range(4):
+        rows = {tuple(r) for r in sampled.h[b].tolist()}
+        assert len(rows) == 6 and rows <= {tuple(r) for r in batch.h[b][batch.mask[b]].tolist()}
+
+
+def test_detector_stays_frozen_while_the_head_trains(tmp_path):
+    paths = make_cohort(tmp_path, n_subjects=3)
+    concepts = read_concepts(paths["bank"])
+    detector = freeze(DeepSOZ())
+    before = {k: v.clone() for k, v in detector.state_dict().items()}
+    eeg = torch.randn(2, 6, 19, 200)
+    out = detector(eeg)
+    latents = out.latents
+    assert not latents.requires_grad  # nothing can flow back into the detector
+    head = build_model(METHOD_SPECS["szxai"], latents.shape[-1], concepts,
+                       cohort_params(tmp_path).train)  # fmt: skip
+    crops = CropTensors(
+        h=latents, p_sz=out.logits.softmax(-1)[..., 1],
+        seizure=torch.zeros(2, 6, dtype=torch.bool), mask=torch.ones(2, 6, dtype=torch.bool),
+        labels=torch.tensor([[1.0, 0, 1, 0], [0, 1, 0, 1]]),
+    )  # fmt: skip
+    head_before = [p.clone() for p in head.parameters()]
+    fit(METHOD_SPECS["szxai"], head, crops, None, torch.full((4,), 0.5),
+        Hyper(epochs=3, batch_crops=2, train_windows=None), seed=0)  # fmt: skip
+    assert all(p.grad is None for p in detector.parameters())
+    assert all(torch.equal(before[k], v) for k, v in detector.state_dict().items())
+    assert any(not torch.equal(a, b) for a, b in zip(head_before, head.parameters(), strict=True))
+
+
+def test_szxai_learns_concepts_that_the_latents_carry(tmp_path):
+    paths = make_cohort(tmp_path, n_subjects=24, strength=3.0)
+    params = cohort_params(tmp_path)
+    folds = pl.read_csv(paths["folds"])
+    crops = read_crops(paths["latents"], read_labels(paths["labels"]), set(folds["subject"]))
+    train, val, test = split_fold(crops, folds, 0, 0.2, params.seed)
+    concepts = read_concepts(paths["bank"])
+    weights = torch.from_numpy(concept_weights(np.concatenate([train.labels, val.labels])))
+    torch.manual_seed(0)
+    model = build_model(METHOD_SPECS["szxai"], 8, concepts, params.train)
+    device = torch.device("cpu")
+    result = fit(METHOD_SPECS["szxai"], model, train.to_tensors(device), val.to_tensors(device),
+                 weights, Hyper(lr=0.01, epochs=100, patience=100, batch_crops=4,
+                                train_windows=None), seed=0)  # fmt: skip
+    probs = predict(result.model, test.to_tensors(device))["probs"]
+    # Held-out patients: present concepts rank above absent ones, and the
+    # thresholded predictions are far above chance (prevalence ~0.6 here).
+    assert roc_auc_score(test.labels.ravel(), probs.ravel()) > 0.8
+    scores = macro_metrics(test.labels, probs >= 0.5)
+    assert scores["precision"] > 0.8 and scores["specificity"] > 0.8, scores
+    assert result.history[-1]["cp"] < result.history[0]["cp"]
+
+
+def test_run_fold_writes_the_contract_and_is_reproducible(tmp_path):
+    make_cohort(tmp_path, n_subjects=9)
+    params = cohort_params(tmp_path, epochs=3, patience=3)
+    record = run_fold("deepsoz", 2, params)
+    out = tmp_path / "train" / "deepsoz" / "fold2"
+    predictions = pl.read_parquet(out / "predictions.parquet")
+    assert predictions["method"].unique(maintain_order=True).to_list() == list(METHODS)
+    assert predictions.height == len(METHODS) * record["n_test_crops"]
+    assert len(predictions["probs"][0]) == N_CONCEPTS
+    aligned = pl.read_parquet(out / "latents_aligned.parquet")
+    assert aligned.height == record["n_test_crops"] * 30
+    assert len(aligned["h_tilde"][0]) == 6 and len(aligned["similarity"][0]) == N_CONCEPTS
+    assert aligned.filter(pl.col("is_pad"))["similarity"].to_numpy().tolist() == [[0.0] * 4] * (
+        2 * record["n_test_crops"]
+    )
+    first = (out / "predictions.parquet").read_bytes()
+    run_fold("deepsoz", 2, params)
+    assert (out / "predictions.parquet").read_bytes() == first
+    with pytest.raises(ValueError, match="not one of folds.ids"):
+        run_fold("deepsoz", 5, params)
