@@ -26,6 +26,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python benchmarks/preprocess.py
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python benchmarks/train.py
 
 clean:
 	rm -rf $(VENV)
