@@ -276,3 +276,15 @@ def test_run_fold_writes_the_contract_and_is_reproducible(tmp_path):
     assert (out / "predictions.parquet").read_bytes() == first
     with pytest.raises(ValueError, match="not one of folds.ids"):
         run_fold("deepsoz", 5, params)
+
+
+@pytest.mark.parametrize(("strength", "low", "high"), [(3.0, 0.9, 1.01), (0.0, 0.2, 0.8)])
+def test_latent_probe_finds_concepts_only_when_the_latents_carry_them(
+    tmp_path, strength, low, high
+):
+    from pipeline.szxai.probe import probe_auroc
+
+    paths = make_cohort(tmp_path, n_subjects=30, strength=strength)
+    folds = pl.read_csv(paths["folds"])
+    crops = read_crops(paths["latents"], read_labels(paths["labels"]), set(folds["subject"]))
+    assert low < np.nanmean(probe_auroc(crops)) < high
