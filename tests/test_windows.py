@@ -66,6 +66,22 @@ def test_background_crops_fit_inside_recording():
     assert background_crop_starts(100.0, 600, 3, rng) == [0]
 
 
+def test_background_crops_are_distinct():
+    # 603 s recording, 600 s crops: only starts 0..3 exist, asked for 10.
+    starts = background_crop_starts(603.0, 600, 10, np.random.default_rng(3))
+    assert starts == [0, 1, 2, 3]
+
+
+def test_seizures_sharing_a_crop_get_one_crop():
+    # A 450 s recording is shorter than one crop: both seizures' crops start at 0.
+    seizures = [(100.0, 130.0), (300.0, 340.0)]
+    assert seizure_crop_starts(seizures, 450.0, 600, np.random.default_rng(4)) == [0]
+    # Far apart seizures keep one crop each.
+    far = seizure_crop_starts([(700.0, 730.0), (2500.0, 2540.0)], 4000.0, 600,
+                              np.random.default_rng(4))  # fmt: skip
+    assert len(far) == 2 and far[0] < far[1]
+
+
 def test_cut_windows_pads_past_the_end():
     sfreq = 4.0
     data = np.arange(2 * 10, dtype=float).reshape(2, 10)  # 2.5 s of signal

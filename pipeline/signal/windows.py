@@ -64,6 +64,10 @@ def seizure_crop_starts(
 ) -> list[int]:
     """One crop start per seizure, onsets spread uniformly over the crop.
 
+    Seizures whose crops coincide (a recording shorter than a crop, or seizures
+    too close to be kept apart) share one crop: an identical crop twice would
+    count its windows twice in training and in every metric.
+
     Parameters
     ----------
     seizures : sequence of (start, stop)
@@ -74,23 +78,33 @@ def seizure_crop_starts(
         Crop length (s).
     rng : numpy.random.Generator
         Draws the onset position in each crop.
+
+    Returns
+    -------
+    list of int
+        Distinct crop starts (s), in seizure order.
     """
     starts = []
     for i, (onset, _) in enumerate(seizures):
         low = seizures[i - 1][1] if i > 0 else 0.0
         high = seizures[i + 1][0] if i + 1 < len(seizures) else duration_s
         starts.append(seizure_crop_start(onset, duration_s, crop_s, (low, high), rng.random()))
-    return starts
+    return list(dict.fromkeys(starts))
 
 
 def background_crop_starts(
     duration_s: float, crop_s: int, n_crops: int, rng: np.random.Generator
 ) -> list[int]:
-    """Random whole-second crop starts for a recording without seizures."""
+    """Distinct random whole-second crop starts for a recording without seizures.
+
+    Drawn without replacement, so no crop is repeated; fewer than ``n_crops``
+    when the recording has fewer distinct starts.
+    """
     last_start = int(np.floor(duration_s)) - crop_s
     if last_start <= 0:
         return [0] * min(n_crops, 1)
-    return sorted(int(s) for s in rng.integers(0, last_start + 1, size=n_crops))
+    n = min(n_crops, last_start + 1)
+    return sorted(int(s) for s in rng.choice(last_start + 1, size=n, replace=False))
 
 
 def window_labels(
