@@ -65,6 +65,17 @@ def plot_group_confusion(
     return save_figure(fig, path)
 
 
+#: Fixed colours of the etiology groups, so every figure reads the same way.
+GROUP_COLOURS: dict[str, str] = {
+    "spiking": "tab:red", "rhythmic": "tab:orange", "interictal": "tab:purple",
+    "background": "tab:blue", "none": "0.55",
+}  # fmt: skip
+
+
+def _group_colour(name: str, k: int) -> str:
+    return GROUP_COLOURS.get(name, f"C{k % 10}")
+
+
 def plot_tsne(
     latents: np.ndarray,
     groups: np.ndarray,
@@ -73,13 +84,16 @@ def plot_tsne(
     path: str | Path,
     seed: int,
 ) -> Path:
-    """t-SNE of aligned window latents h~_t (paper Fig 3b), two panels.
+    """t-SNE of aligned window latents h~_t (paper Fig 3b).
+
+    One embedding, two panels: non-seizure windows and seizure windows, each
+    coloured by etiology group over the other panel's windows in light grey.
 
     Parameters
     ----------
     latents : ndarray, shape (n_windows, d)
     groups : ndarray of str, shape (n_windows,)
-        Etiology group of each window's crop (its dominant true group).
+        Etiology group of each window.
     seizure : ndarray of bool, shape (n_windows,)
         Ground-truth seizure label of each window.
     title : str
@@ -87,24 +101,27 @@ def plot_tsne(
     seed : int
         Seed of the t-SNE initialisation.
     """
-    perplexity = float(min(30, max(5, (len(latents) - 1) // 4)))
+    groups = np.asarray(groups).astype(str)
+    seizure = np.asarray(seizure, dtype=bool)
+    perplexity = float(min(30, max(2, (len(latents) - 1) // 4)))
     embedded = TSNE(
         n_components=2, perplexity=perplexity, init="pca", random_state=seed
     ).fit_transform(np.asarray(latents, dtype=np.float32))
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), sharex=True, sharey=True)
-    for name in sorted(set(groups)):
-        mask = groups == name
-        axes[0].scatter(*embedded[mask].T, s=6, alpha=0.7, label=name)
-    axes[0].set_title("coloured by etiology group")
-    axes[0].legend(markerscale=3, fontsize=8, title="group")
-    for value, name, colour in ((False, "non-seizure", "tab:gray"), (True, "seizure", "tab:red")):
-        mask = seizure == value
-        axes[1].scatter(*embedded[mask].T, s=6, alpha=0.6, c=colour, label=name)
-    axes[1].set_title("coloured by seizure state")
-    axes[1].legend(markerscale=3, fontsize=8, title="window")
-    for ax in axes:
-        ax.set_xlabel("t-SNE 1")
-    axes[0].set_ylabel("t-SNE 2")
+    names = [g for g in GROUP_COLOURS if g in set(groups)]
+    names += sorted(set(groups) - set(names))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5), sharex=True, sharey=True)
+    for ax, state, label in ((axes[0], False, "non-seizure"), (axes[1], True, "seizure")):
+        here = seizure == state
+        ax.scatter(*embedded[~here].T, s=4, c="0.88", label="other windows", rasterized=True)
+        for k, name in enumerate(names):
+            mask = here & (groups == name)
+            if mask.any():
+                ax.scatter(*embedded[mask].T, s=7, alpha=0.8, c=_group_colour(name, k),
+                           label=f"{name} ({mask.sum()})", rasterized=True)  # fmt: skip
+        ax.set_title(f"{label} windows ({here.sum()})")
+        ax.set_xlabel("t-SNE 1 (a.u.)")
+        ax.legend(markerscale=2.5, fontsize=8, title="etiology group", loc="best")
+    axes[0].set_ylabel("t-SNE 2 (a.u.)")
     fig.suptitle(title)
     return save_figure(fig, path)
 
@@ -118,6 +135,11 @@ def plot_concept_heatmap(
     title: str,
     summary: str,
     path: str | Path,
+    *,
+    probs: np.ndarray | None = None,
+    threshold: float = 0.5,
+    sides: Sequence[str] | None = None,
+    summary_label: str = "Summary (LLM)",
 ) -> Path:
     """Similarity of every window to every concept over time (paper Fig 4).
 
@@ -134,65 +156,115 @@ def plot_concept_heatmap(
     true_concepts : ndarray of bool, shape (n_concepts,)
         The patient's labels; their names are set in bold red.
     title, summary : str
-        Figure title and the LLM-written summary printed under the heatmap.
+        Figure title and the summary sentence printed under the heatmap.
     path : str or Path
+    probs : ndarray, shape (n_concepts,), optional
+        Predicted concept probabilities, drawn as bars beside the heatmap.
+    threshold : float
+        Prediction threshold, marked on the probability bars.
+    sides : sequence of str, optional
+        Side of each concept (``seizure`` / ``non-seizure``); a line separates them.
+    summary_label : str
+        What wrote the summary (the LLM, or the template fallback).
     """
     similarity = np.asarray(similarity)
-    n_windows = similarity.shape[0]
-    extent = (0, n_windows * window_s, len(concepts) - 0.5, -0.5)
-    fig, ax = plt.subplots(figsize=(11, 6))
+    n_windows, n_concepts = similarity.shape
+    extent = (0, n_windows * window_s, n_concepts - 0.5, -0.5)
+    fig = plt.figure(figsize=(12, 6.5))
+    grid = fig.add_gridspec(1, 3, width_ratios=[30, 5 if probs is not None else 0.01, 1],
+                            wspace=0.06)  # fmt: skip
+    ax = fig.add_subplot(grid[0, 0])
     image = ax.imshow(similarity.T, aspect="auto", cmap="viridis", extent=extent,
                       interpolation="nearest")  # fmt: skip
     for start, stop in _runs(np.asarray(seizure, dtype=bool)):
         ax.axvspan(start * window_s, stop * window_s, ymin=1.0, ymax=1.03, color="red",
                    clip_on=False)  # fmt: skip
-        ax.axvline(start * window_s, color="red", lw=0.8, ls="--")
-        ax.axvline(stop * window_s, color="red", lw=0.8, ls="--")
-    ax.set_yticks(range(len(concepts)), concepts, fontsize=8)
+        ax.axvline(start * window_s, color="red", lw=1.0, ls="--")
+        ax.axvline(stop * window_s, color="red", lw=1.0, ls="--")
+    ax.set_yticks(range(n_concepts), concepts, fontsize=9)
     for label, is_true in zip(ax.get_yticklabels(), true_concepts, strict=True):
         if is_true:
             label.set_color("tab:red")
             label.set_fontweight("bold")
-    ax.set_xlabel("time in crop (s); red dashes: seizure onset / offset")
+    boundary = _side_boundary(sides)
+    if boundary is not None:
+        ax.axhline(boundary - 0.5, color="white", lw=1.5)
+    ax.set_xlabel("time in crop (s); red bar and dashes: seizure (ground truth)")
     ax.set_ylabel("concept (bold red: in the patient's report)")
     ax.set_title(title, pad=14)
-    fig.colorbar(image, ax=ax, label="cosine similarity S_nt")
-    fig.text(
-        0.01,
-        -0.02,
-        _wrap(f"Summary (LLM): {summary}", 140),
-        ha="left",
-        va="top",
-        fontsize=9,
-        style="italic",
-    )
+    if probs is not None:
+        bars = fig.add_subplot(grid[0, 1], sharey=ax)
+        predicted = np.asarray(probs) >= threshold
+        # Dark bars: predicted; red is kept for the truth (the tick labels).
+        bars.barh(range(n_concepts), probs, color=np.where(predicted, "0.15", "0.7"))
+        bars.axvline(threshold, color="tab:red", lw=0.8, ls=":")
+        bars.set_xlim(0, 1)
+        bars.set_xticks([0, threshold, 1], ["0", f"{threshold:g}", "1"], fontsize=8)
+        bars.set_xlabel(f"$p_c(n)$; dark: $\\geq${threshold:g}", fontsize=9)
+        bars.tick_params(axis="y", left=False, labelleft=False)
+        if boundary is not None:
+            bars.axhline(boundary - 0.5, color="black", lw=0.8)
+    fig.colorbar(image, cax=fig.add_subplot(grid[0, 2]), label="cosine similarity $S_{nt}$")
+    fig.text(0.01, -0.01, _wrap(f"{summary_label}: {summary}", 150), ha="left", va="top",
+             fontsize=10, style="italic")  # fmt: skip
     return save_figure(fig, path)
 
 
+def _side_boundary(sides: Sequence[str] | None) -> int | None:
+    """Index of the first concept of the second side, when sides form two blocks."""
+    if sides is None:
+        return None
+    changes = [k for k in range(1, len(sides)) if sides[k] != sides[k - 1]]
+    return changes[0] if len(changes) == 1 else None
+
+
 def plot_concept_bars(
-    values: Mapping[str, np.ndarray], concepts: Sequence[str], title: str, path: str | Path
+    values: Mapping[str, np.ndarray],
+    concepts: Sequence[str],
+    title: str,
+    path: str | Path,
+    *,
+    sides: Sequence[str] | None = None,
+    threshold: float = 0.5,
 ) -> Path:
     """Grouped bars of per-concept metrics (e.g. precision and recall).
 
     Parameters
     ----------
     values : mapping of str -> ndarray, shape (n_concepts,)
-        Metric name -> value per concept (NaN bars are left empty).
+        Metric name -> value per concept (NaN: marked "n/a", no bar).
     concepts : sequence of str
     title : str
     path : str or Path
+    sides : sequence of str, optional
+        Side of each concept; a dashed line separates seizure and non-seizure concepts.
+    threshold : float
+        Prediction threshold the metrics were computed at (for the axis label).
     """
     x = np.arange(len(concepts))
     width = 0.8 / max(1, len(values))
-    fig, ax = plt.subplots(figsize=(12, 4.5))
+    fig, ax = plt.subplots(figsize=(12, 5))
     for k, (name, v) in enumerate(values.items()):
-        ax.bar(x + (k - (len(values) - 1) / 2) * width, np.nan_to_num(v), width, label=name)
-    ax.set_xticks(x, concepts, rotation=45, ha="right", fontsize=8)
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("score (held-out crops, threshold 0.5)")
+        offset = x + (k - (len(values) - 1) / 2) * width
+        v = np.asarray(v, dtype=float)
+        ax.bar(offset, np.nan_to_num(v), width, label=name, color=f"C{k}")
+        for xi in offset[np.isnan(v)]:
+            ax.text(xi, 0.01, "n/a", rotation=90, ha="center", va="bottom", fontsize=6)
+    ax.set_xticks(x, concepts, rotation=40, ha="right", rotation_mode="anchor", fontsize=9)
+    boundary = _side_boundary(sides)
+    if boundary is not None:
+        ax.axvline(boundary - 0.5, color="black", lw=0.8, ls="--")
+        for xpos, text in ((boundary / 2 - 0.5, sides[0]), ((boundary + len(x)) / 2 - 0.5,
+                                                             sides[-1])):  # fmt: skip
+            ax.text(xpos, 1.08, f"{text} concepts", ha="center", fontsize=9)
+    ax.set_xlim(-0.6, len(x) - 0.4)
+    ax.set_ylim(0, 1.15)
+    ax.set_yticks(np.linspace(0, 1, 6))
+    ax.set_ylabel(f"score (held-out crops, p >= {threshold:g})")
     ax.set_xlabel("concept")
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    # Upper centre: the side labels sit in the middle of each half, clear of it.
+    ax.legend(fontsize=8, loc="upper center", ncols=len(values))
     ax.grid(axis="y", alpha=0.3)
     return save_figure(fig, path)
 

@@ -28,16 +28,17 @@ def group_scores(values: np.ndarray, concept_groups: Sequence[str], groups: Sequ
     ndarray, shape (n_crops, n_groups)
     """
     member = np.array([[g == name for g in concept_groups] for name in groups], dtype=float)
-    return np.asarray(values, dtype=float) @ member.T / member.sum(axis=1)
+    # A group without concepts in this bank scores 0 instead of 0/0.
+    return np.asarray(values, dtype=float) @ member.T / np.maximum(member.sum(axis=1), 1)
 
 
-def group_confusion(
+def group_assignments(
     labels: np.ndarray,
     probs: np.ndarray,
     concept_groups: Sequence[str],
     groups: Sequence[str],
-) -> np.ndarray:
-    """Counts of (true group, predicted group) over crops.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """True and predicted group index of every labelled crop.
 
     Parameters
     ----------
@@ -48,15 +49,35 @@ def group_confusion(
     concept_groups : sequence of str
         Group of each concept.
     groups : sequence of str
-        The group order of the matrix.
+        The group order (indices refer to it).
+
+    Returns
+    -------
+    labelled : ndarray of bool, shape (n_crops,)
+        Crops with at least one present concept (the others have no true group).
+    true_group, predicted_group : ndarray of int, shape (n_labelled,)
+    """
+    labelled = np.asarray(labels).sum(axis=1) > 0
+    true_group = group_scores(labels, concept_groups, groups)[labelled].argmax(axis=1)
+    predicted_group = group_scores(probs, concept_groups, groups)[labelled].argmax(axis=1)
+    return labelled, true_group, predicted_group
+
+
+def group_confusion(
+    labels: np.ndarray,
+    probs: np.ndarray,
+    concept_groups: Sequence[str],
+    groups: Sequence[str],
+) -> np.ndarray:
+    """Counts of (true group, predicted group) over crops.
+
+    Parameters are those of :func:`group_assignments`.
 
     Returns
     -------
     ndarray of int, shape (n_groups, n_groups)
     """
-    labelled = np.asarray(labels).sum(axis=1) > 0
-    true_group = group_scores(labels, concept_groups, groups)[labelled].argmax(axis=1)
-    predicted_group = group_scores(probs, concept_groups, groups)[labelled].argmax(axis=1)
+    _, true_group, predicted_group = group_assignments(labels, probs, concept_groups, groups)
     matrix = np.zeros((len(groups), len(groups)), dtype=int)
     np.add.at(matrix, (true_group, predicted_group), 1)
     return matrix

@@ -14,6 +14,11 @@ def render_index(
     figures: Sequence[tuple[Path, str]],
     provenance: Mapping[str, str],
     index_path: Path,
+    *,
+    threshold: float = 0.5,
+    n_concepts: int = 20,
+    after_table: Sequence[tuple[str, str]] = (),
+    after_figures: Sequence[tuple[str, str]] = (),
 ) -> str:
     """The Markdown of the reports index.
 
@@ -27,27 +32,44 @@ def render_index(
         What the results came from (data source, params, commit ...), one line each.
     index_path : Path
         Where the index will live (for relative links).
+    threshold : float
+        Probability at or above which a concept counts as predicted.
+    n_concepts : int
+        Concepts in the bank (the macro average runs over them).
+    after_table, after_figures : sequence of (title, markdown)
+        Further sections (methods; summary sentences, notes ...).
     """
     lines = [
         "# SzXAI results",
         "",
         "Concept (etiology) prediction per crop on held-out folds: recall, precision and "
-        "specificity at threshold 0.5, averaged over the 20 concepts, mean ± std over the "
-        "patient-grouped folds. `chance`: random predictions at the training-fold prevalence.",
+        f"specificity at threshold {threshold}, averaged over the {n_concepts} concepts, "
+        "mean ± std over the patient-grouped folds. A metric undefined in a fold (no "
+        "concept predicted, for precision) is left out of that mean, and the cell says over "
+        "how many folds; `n/a`: undefined in every fold. `chance`: random predictions at the "
+        "training-fold prevalence.",
         "",
         "## Table 1",
         "",
         table_markdown.rstrip(),
         "",
-        "## Figures",
-        "",
     ]
+    lines += _sections(after_table)
+    lines += ["## Figures", ""]
     for path, caption in figures:
         link = os.path.relpath(path, index_path.parent)
         lines += [f"### {caption}", "", f"![{caption}]({link})", ""]
+    lines += _sections(after_figures)
     lines += ["## Provenance", ""]
     lines += [f"- **{key}**: {value}" for key, value in provenance.items()]
     return "\n".join(lines) + "\n"
+
+
+def _sections(sections: Sequence[tuple[str, str]]) -> list[str]:
+    lines = []
+    for title, body in sections:
+        lines += [f"## {title}", "", body.rstrip(), ""]
+    return lines
 
 
 def write_text(path: Path, text: str) -> None:

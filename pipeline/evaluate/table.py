@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import polars as pl
 
 from pipeline.evaluate.metrics import METRICS
@@ -16,6 +18,11 @@ METHOD_ORDER: tuple[str, ...] = (
 def summarise_folds(per_fold: pl.DataFrame) -> pl.DataFrame:
     """Mean and standard deviation over folds.
 
+    A fold where a macro metric is undefined (NaN: e.g. precision of a method
+    that predicted no concept at all) is left out of that metric's mean, the
+    rule :mod:`pipeline.evaluate.metrics` applies to concepts; ``<metric>_folds``
+    counts the folds that remain, so the table can say so.
+
     Parameters
     ----------
     per_fold : polars.DataFrame
@@ -24,18 +31,21 @@ def summarise_folds(per_fold: pl.DataFrame) -> pl.DataFrame:
     Returns
     -------
     polars.DataFrame
-        One row per (detector, method): ``n_folds`` and ``<metric>_mean`` /
-        ``<metric>_std`` (sample std over folds), in :data:`METHOD_ORDER`.
+        One row per (detector, method): ``n_folds``, then per metric
+        ``<metric>_mean``, ``<metric>_std`` (sample std over folds; null when
+        undefined) and ``<metric>_folds``, in :data:`METHOD_ORDER`.
     """
     aggregations = [pl.len().alias("n_folds")]
     for name in METRICS:
         aggregations += [
             pl.col(name).mean().alias(f"{name}_mean"),
             pl.col(name).std().alias(f"{name}_std"),
+            pl.col(name).count().alias(f"{name}_folds"),
         ]
     rank = {m: i for i, m in enumerate(METHOD_ORDER)}
     return (
-        per_fold.group_by("detector", "method")
+        per_fold.with_columns(pl.col(m).cast(pl.Float64).fill_nan(None) for m in METRICS)
+        .group_by("detector", "method")
         .agg(aggregations)
         .with_columns(pl.col("method").replace_strict(rank, default=len(rank)).alias("_rank"))
         .sort("detector", "_rank", "method")
@@ -44,11 +54,15 @@ def summarise_folds(per_fold: pl.DataFrame) -> pl.DataFrame:
 
 
 def to_markdown(summary: pl.DataFrame) -> str:
-    """Render the summary as a Markdown table with ``mean +- std`` cells."""
+    """Render the summary as a Markdown table with ``mean +- std`` cells.
+
+    A metric defined in only some folds says in how many; one defined in none
+    reads ``n/a``.
+    """
     header = "| detector | method | recall | precision | specificity | folds |"
     lines = [header, "| --- | --- | --- | --- | --- | --- |"]
     for row in summary.iter_rows(named=True):
-        cells = [f"{row[f'{m}_mean']:.3f} ± {row[f'{m}_std'] or 0.0:.3f}" for m in METRICS]
+        cells = [_cell(row, m) for m in METRICS]
         lines.append(
             f"| {row['detector']} | {row['method']} | "
             + " | ".join(cells)
@@ -57,11 +71,28 @@ def to_markdown(summary: pl.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _cell(row: dict, metric: str) -> str:
+    mean, std = row[f"{metric}_mean"], row[f"{metric}_std"]
+    n = row.get(f"{metric}_folds", row["n_folds"])
+    if mean is None or math.isnan(mean):
+        return "n/a"
+    # No spread from a single fold: show the value alone rather than a fake ± 0.
+    text = f"{mean:.3f}" if std is None or math.isnan(std) else f"{mean:.3f} ± {std:.3f}"
+    return text if n == row["n_folds"] else f"{text} ({n}/{row['n_folds']} folds)"
+
+
 def to_metrics_json(summary: pl.DataFrame) -> dict:
-    """Nested ``{detector: {method: {metric: mean}}}`` for ``dvc metrics show``."""
+    """Nested ``{detector: {method: {metric: mean}}}`` for ``dvc metrics show``.
+
+    A metric undefined in every fold becomes ``null`` (NaN is not JSON).
+    """
     out: dict = {}
     for row in summary.iter_rows(named=True):
         out.setdefault(row["detector"], {})[row["method"]] = {
-            m: round(row[f"{m}_mean"], 4) for m in METRICS
+            m: _json_number(row[f"{m}_mean"]) for m in METRICS
         }
     return out
+
+
+def _json_number(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else round(value, 4)

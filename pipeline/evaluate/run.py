@@ -1,0 +1,557 @@
+"""The ``evaluate`` stage (spec section 9): Table 1, the figures and ``reports/index.md``.
+
+Inputs are the per-fold outputs of ``train@<detector>-<fold>``
+(``<train.out_dir>/<detector>/fold<k>/predictions.parquet`` and, for SzXAI,
+``latents_aligned.parquet``), the frozen detectors' latents (for their ROC) and
+the concept bank. Outputs, all under ``evaluate.reports_dir``:
+
+- ``table1.md``, ``table1.csv``, ``metrics.json`` (``dvc metrics show``);
+- ``results/``: the PNG figures (Fig 3a/3b/4, per-concept scores, ROC);
+- ``plots/``: the CSV data of the DVC plots (group confusion, ROC);
+- ``index.md``: every table and figure with a one-line caption, and provenance.
+
+Each file is written atomically, and ``results/`` and ``plots/`` as whole
+folders, so a figure of an earlier run (a heatmap of another crop) never
+lingers beside the new ones.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from pipeline.config import Params
+from pipeline.evaluate import figures
+from pipeline.evaluate.collect import (
+    concept_scores,
+    detector_roc,
+    fold_dir,
+    fold_scores,
+    read_predictions,
+)
+from pipeline.evaluate.groups import dominant_group, group_assignments
+from pipeline.evaluate.report import render_index, write_text
+from pipeline.evaluate.table import METHOD_ORDER, summarise_folds, to_markdown, to_metrics_json
+from pipeline.io.atomic import atomic_path
+from pipeline.szxai.methods import METHOD_SPECS
+from pipeline.text.summary import Summary, summarise_etiologies
+
+#: The frozen detectors, in report order; the first one is used for Fig 3b and Fig 4.
+DETECTORS: tuple[str, ...] = ("deepsoz", "cnnblstm")
+#: Display groups of the concept bank, in the order of the confusion matrices.
+GROUPS: tuple[str, ...] = ("spiking", "rhythmic", "interictal", "background")
+#: Only SzXAI writes aligned window latents (t-SNE, heatmaps).
+ALIGNED_METHOD = "szxai"
+#: Points kept per ROC curve in its CSV: a smooth line, a small file for DVC.
+ROC_POINTS = 200
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Where the stage writes, all under ``evaluate.reports_dir``."""
+
+    root: Path
+
+    @property
+    def table_md(self) -> Path:
+        return self.root / "table1.md"
+
+    @property
+    def table_csv(self) -> Path:
+        return self.root / "table1.csv"
+
+    @property
+    def metrics(self) -> Path:
+        return self.root / "metrics.json"
+
+    @property
+    def results(self) -> Path:
+        return self.root / "results"
+
+    @property
+    def plots(self) -> Path:
+        return self.root / "plots"
+
+    @property
+    def index(self) -> Path:
+        return self.root / "index.md"
+
+
+@dataclass
+class Evaluation:
+    """What one evaluation produced (for the stage's summary line and tests)."""
+
+    summary: pl.DataFrame
+    figures: list[tuple[Path, str]]
+    summaries: dict[str, Summary] = field(default_factory=dict)
+    figure_fold: int | None = None
+    notes: list[str] = field(default_factory=list)
+    n_crops: int = 0
+
+    def line(self, index: Path) -> str:
+        """One line: crops, methods, SzXAI's scores per detector, where to look."""
+        scores = []
+        for row in self.summary.filter(pl.col("method") == ALIGNED_METHOD).iter_rows(named=True):
+            scores.append(
+                f"{row['detector']} R {row['recall_mean']:.3f} P {row['precision_mean']:.3f} "
+                f"S {row['specificity_mean']:.3f}"
+            )
+        n_llm = sum(s.source == "llm" for s in self.summaries.values())
+        methods = self.summary.filter(pl.col("method") != "chance")["method"].n_unique()
+        return (
+            f"evaluate: {self.n_crops} held-out crops, {methods} methods + chance; szxai "
+            f"{'; '.join(scores) or 'not run'}; {len(self.figures)} figures "
+            f"({n_llm}/{len(self.summaries)} Fig 4 summaries by the LLM) -> {index}"
+        )
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def read_concepts(bank_path: Path) -> pl.DataFrame:
+    """Concept names, sides and groups in bank ``index`` order (the probs' order)."""
+    return pl.read_parquet(bank_path, columns=["index", "name", "side", "group"]).sort("index")
+
+
+def read_aligned(train_dir: Path, detector: str, fold: int) -> pl.DataFrame | None:
+    """SzXAI's aligned window latents of one held-out fold, padding dropped (None if absent)."""
+    path = fold_dir(train_dir, detector, fold) / "latents_aligned.parquet"
+    if not path.is_file():
+        return None
+    return pl.read_parquet(path).filter(~pl.col("is_pad")).sort("crop_id", "window_index")
+
+
+def figure_method(methods: Sequence[str]) -> str | None:
+    """The method drawn in the per-crop figures: SzXAI, else the first one trained."""
+    ranked = [m for m in METHOD_ORDER if m in methods and m != "chance"]
+    return ranked[0] if ranked else None
+
+
+def best_fold(per_fold: pl.DataFrame, detector: str, method: str = ALIGNED_METHOD) -> int | None:
+    """The fold where ``method`` has the highest mean of precision and specificity.
+
+    Folds where either metric is undefined (NaN) rank last; ties go to the lower fold.
+    """
+    rows = per_fold.filter((pl.col("detector") == detector) & (pl.col("method") == method))
+    if rows.is_empty():
+        return None
+    score = ((rows["precision"] + rows["specificity"]) / 2).fill_nan(None).fill_null(-1.0)
+    order = np.lexsort((rows["fold"].to_numpy(), -score.to_numpy()))
+    return int(rows["fold"][int(order[0])])
+
+
+def _matrix(column: pl.Series) -> np.ndarray:
+    return np.stack(column.to_list()) if len(column) else np.zeros((0, 0))
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", text)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def write_tables(summary: pl.DataFrame, out: Outputs) -> str:
+    """Table 1 as Markdown, CSV and DVC metrics JSON; returns the Markdown."""
+    table = to_markdown(summary)
+    write_text(out.table_md, table)
+    with atomic_path(out.table_csv) as tmp:
+        summary.write_csv(tmp, float_precision=6)
+    write_text(out.metrics, json.dumps(to_metrics_json(summary), indent=2) + "\n")
+    return table
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def confusion_outputs(
+    predictions: pl.DataFrame,
+    concepts: pl.DataFrame,
+    method: str,
+    results_dir: Path,
+    plots_dir: Path,
+) -> list[tuple[str, str]]:
+    """Fig 3a per detector: the group confusion PNG and its per-crop CSV.
+
+    The CSV (``actual``, ``predicted``: group names, one row per held-out crop
+    with at least one true concept) feeds DVC's ``confusion`` template.
+    """
+    made = []
+    for detector in predictions["detector"].unique(maintain_order=True):
+        rows = predictions.filter((pl.col("detector") == detector) & (pl.col("method") == method))
+        labelled, actual, predicted = group_assignments(
+            _matrix(rows["labels"]), _matrix(rows["probs"]), concepts["group"].to_list(), GROUPS
+        )
+        names = np.asarray(GROUPS)
+        frame = pl.DataFrame({"actual": names[actual], "predicted": names[predicted]})
+        with atomic_path(plots_dir / f"confusion_{detector}.csv") as tmp:
+            frame.write_csv(tmp)
+        matrix = np.zeros((len(GROUPS), len(GROUPS)), dtype=int)
+        np.add.at(matrix, (actual, predicted), 1)
+        name = f"confusion_{detector}.png"
+        figures.plot_group_confusion(
+            matrix, GROUPS,
+            f"Etiology groups, {method} on {detector}\n({int(labelled.sum())} labelled "
+            "held-out crops, all folds)",
+            results_dir / name,
+        )  # fmt: skip
+        made.append((name, f"Fig 3a: true vs predicted etiology group per crop, {method} "
+                           f"on {detector} (row-normalised)"))  # fmt: skip
+    return made
+
+
+def concept_figures(
+    predictions: pl.DataFrame,
+    concepts: pl.DataFrame,
+    method: str,
+    threshold: float,
+    results_dir: Path,
+) -> list[tuple[str, str]]:
+    """Per-concept precision and recall over all held-out crops, per detector."""
+    made = []
+    for detector, scores in concept_scores(predictions, method, threshold).items():
+        name = f"concepts_{detector}.png"
+        figures.plot_concept_bars(
+            {"precision": scores["precision"], "recall": scores["recall"]},
+            concepts["name"].to_list(),
+            f"Per-concept scores, {method} on {detector} (held-out crops, all folds)",
+            results_dir / name,
+            sides=concepts["side"].to_list(),
+            threshold=threshold,
+        )
+        made.append((name, f"Per-concept precision and recall, {method} on {detector}"))
+    return made
+
+
+def roc_outputs(
+    detector_dir: Path, results_dir: Path, plots_dir: Path, notes: list[str]
+) -> list[tuple[str, str]]:
+    """Window-level ROC of each frozen detector: PNG and one CSV per detector.
+
+    One CSV per detector (columns ``detector``, ``fpr``, ``tpr``) because DVC
+    colours series by file, not by a column.
+    """
+    curves = {}
+    for detector in DETECTORS:
+        path = Path(detector_dir) / detector / "latents.parquet"
+        if not path.is_file():
+            notes.append(f"ROC of {detector} skipped: {path} not found")
+            continue
+        fpr, tpr, auroc = detector_roc(path)
+        curves[detector] = (fpr, tpr, auroc)
+        keep = np.unique(np.linspace(0, len(fpr) - 1, ROC_POINTS).round().astype(int))
+        frame = pl.DataFrame({"detector": detector, "fpr": fpr[keep], "tpr": tpr[keep]})
+        with atomic_path(plots_dir / f"roc_{detector}.csv") as tmp:
+            frame.write_csv(tmp, float_precision=5)
+    if not curves:
+        return []
+    figures.plot_roc(curves, "Frozen seizure detectors, cv cohort", results_dir / "roc.png")
+    aurocs = ", ".join(f"{d} {c[2]:.3f}" for d, c in curves.items())
+    caption = f"Window-level ROC of the frozen detectors on the cv cohort (AUROC {aurocs})"
+    return [("roc.png", caption)]
+
+
+def window_groups(
+    aligned: pl.DataFrame, crop_labels: dict[str, np.ndarray], concepts: pl.DataFrame
+) -> np.ndarray:
+    """Etiology group of each window, for colouring the t-SNE.
+
+    L_KNBC pulls seizure windows towards the patient's seizure concepts and the
+    other windows towards its non-seizure concepts, so a window's group is the
+    dominant group of its crop's true concepts *on the window's side* (``"none"``
+    when the crop has no true concept on that side).
+
+    Returns
+    -------
+    ndarray of str, shape (n_windows,)
+    """
+    seizure_side = (concepts["side"] == "seizure").to_numpy()
+    groups = concepts["group"].to_list()
+    labels = np.stack([crop_labels[c] for c in aligned["crop_id"]]).astype(float)
+    is_seizure = aligned["label"].to_numpy() == 1
+    side = np.where(is_seizure[:, None], seizure_side[None, :], ~seizure_side[None, :])
+    return dominant_group(labels * side, groups, GROUPS).astype(str)
+
+
+def sample_windows(aligned: pl.DataFrame, n: int, seed: int) -> pl.DataFrame:
+    """At most ``n`` windows, seizure windows first up to half of them.
+
+    Seizure windows are a few percent of all; drawn uniformly they would vanish
+    from the t-SNE.
+    """
+    seizure = aligned.filter(pl.col("label") == 1)
+    other = aligned.filter(pl.col("label") != 1)
+    n_seizure = min(seizure.height, n // 2)
+    n_other = min(other.height, n - n_seizure)
+    return pl.concat([seizure.sample(n_seizure, seed=seed), other.sample(n_other, seed=seed)])
+
+
+def crop_labels_of(predictions: pl.DataFrame, detector: str, method: str) -> dict[str, np.ndarray]:
+    """True concept vector of every held-out crop (labels are the same for all methods)."""
+    rows = predictions.filter((pl.col("detector") == detector) & (pl.col("method") == method))
+    return {r["crop_id"]: np.asarray(r["labels"]) for r in rows.iter_rows(named=True)}
+
+
+def tsne_figure(
+    aligned: pl.DataFrame,
+    predictions: pl.DataFrame,
+    concepts: pl.DataFrame,
+    detector: str,
+    fold: int,
+    n_windows: int,
+    seed: int,
+    results_dir: Path,
+) -> list[tuple[str, str]]:
+    """Fig 3b: t-SNE of SzXAI's aligned window latents h~_t on one held-out fold."""
+    sample = sample_windows(aligned, n_windows, seed)
+    labels = crop_labels_of(predictions, detector, ALIGNED_METHOD)
+    n_seizure = int((sample["label"] == 1).sum())
+    latents = _matrix(sample["h_tilde"])
+    # S_nt is a cosine: only the direction of h~_t matters, so embed unit vectors.
+    latents = latents / np.maximum(np.linalg.norm(latents, axis=1, keepdims=True), 1e-12)
+    figures.plot_tsne(
+        latents,
+        window_groups(sample, labels, concepts),
+        sample["label"].to_numpy() == 1,
+        f"t-SNE of aligned window latents $\\tilde{{h}}_t$, SzXAI on {detector}, held-out "
+        f"fold {fold} ({sample.height} windows, {n_seizure} seizure)",
+        results_dir / "tsne.png",
+        seed=seed,
+    )
+    return [("tsne.png", f"Fig 3b: t-SNE of h~_t on held-out fold {fold} ({detector}), by "
+                         "etiology group, seizure and non-seizure windows apart")]  # fmt: skip
+
+
+def heatmap_crops(aligned: pl.DataFrame, n: int) -> list[str]:
+    """``n`` crops to draw: most seizure windows first, one per patient while possible.
+
+    Seizure windows show the seizure/non-seizure switch of S_nt best; crops of
+    one patient share their labels (and can overlap in time), so a second
+    patient says more than a second crop of the first.
+    """
+    ranked = (
+        aligned.group_by("crop_id", "subject")
+        .agg((pl.col("label") == 1).sum().alias("n_seizure"))
+        .sort(["n_seizure", "crop_id"], descending=[True, False])
+    )
+    first = ranked.unique("subject", keep="first", maintain_order=True)["crop_id"].to_list()
+    rest = [c for c in ranked["crop_id"] if c not in first]
+    return (first + rest)[:n]
+
+
+def heatmap_figures(
+    aligned: pl.DataFrame,
+    predictions: pl.DataFrame,
+    concepts: pl.DataFrame,
+    llm,
+    *,
+    detector: str,
+    fold: int,
+    n_crops: int,
+    threshold: float,
+    window_s: float,
+    results_dir: Path,
+) -> tuple[list[tuple[str, str]], dict[str, Summary]]:
+    """Fig 4 for the chosen crops: S_nt over time, truths, predictions, LLM summary."""
+    names = concepts["name"].to_list()
+    szxai = predictions.filter(
+        (pl.col("detector") == detector) & (pl.col("method") == ALIGNED_METHOD)
+    )
+    made, summaries = [], {}
+    for crop_id in heatmap_crops(aligned, n_crops):
+        windows = aligned.filter(pl.col("crop_id") == crop_id)
+        pred = szxai.filter(pl.col("crop_id") == crop_id).row(0, named=True)
+        probs = np.asarray(pred["probs"], dtype=float)
+        order = np.argsort(-probs, kind="stable")
+        predicted = [names[i] for i in order if probs[i] >= threshold]
+        summary = summarise_etiologies(predicted, llm, names)
+        summaries[crop_id] = summary
+        n = len(summary.findings)
+        of = (
+            f"the {n} predicted concepts"
+            if n == len(predicted)
+            else f"the {n} most probable of {len(predicted)} predicted concepts"
+        )
+        label = (
+            f"Summary of {of} by {getattr(llm, 'name', 'the LLM')}"
+            if summary.source == "llm"
+            else f"Summary of {of} (template sentence: no LLM answer passed the checks)"
+        )
+        name = f"heatmap_{_safe_name(crop_id)}.png"
+        figures.plot_concept_heatmap(
+            _matrix(windows["similarity"]),
+            names,
+            window_s,
+            windows["label"].to_numpy() == 1,
+            np.asarray(pred["labels"], dtype=bool),
+            f"Crop {crop_id} (patient {pred['subject']}), held-out fold {fold}: similarity "
+            f"$S_{{nt}}$ of $\\tilde{{h}}_t$ to each concept (SzXAI on {detector})",
+            summary.sentence,
+            results_dir / name,
+            probs=probs,
+            threshold=threshold,
+            sides=concepts["side"].to_list(),
+            summary_label=label,
+        )
+        made.append((name, f"Fig 4: concept similarity S_nt over time, crop {crop_id} "
+                           f"({summary.source} summary)"))  # fmt: skip
+    return made, summaries
+
+
+# --------------------------------------------------------------------------- index
+
+
+UPSTREAM_CAPTIONS = {
+    "concepts": "Fig 2a: self-similarity of the concept bank embeddings (concepts stage)",
+    "labels": "Fig 2b: label class distribution and extraction quality (labels stage)",
+}
+
+
+def upstream_figures(params: Params) -> list[tuple[Path, str]]:
+    """Figures of earlier stages that the index also links, when they exist."""
+    paths = {"concepts": params.concepts.figure_path, "labels": params.labels.figure_path}
+    return [(p, UPSTREAM_CAPTIONS[k]) for k, p in paths.items() if Path(p).is_file()]
+
+
+def git_commit(cwd: Path | None = None) -> str:
+    """Short commit of the code, marked when tracked files differ from it."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=cwd,
+                              capture_output=True, text=True, timeout=30)  # fmt: skip
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=cwd, capture_output=True, text=True, timeout=30)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown (git not available)"
+    commit = head.stdout.strip() if head.returncode == 0 else ""
+    if not commit:
+        return "unknown (not a git checkout)"
+    return f"{commit} (with uncommitted changes)" if dirty.stdout.strip() else commit
+
+
+def provenance(params: Params, methods: Sequence[str], figure_fold: int | None) -> dict:
+    """What the results came from, one line each."""
+    if params.evaluate.figure_fold is not None:
+        fold_note = "set by evaluate.figure_fold"
+    elif figure_fold is not None:
+        fold_note = "SzXAI's best fold on deepsoz (mean of precision and specificity)"
+    else:
+        fold_note = "none: SzXAI was not trained"
+    return {
+        "data": f"{params.data.source} corpus at `{params.data.root}`",
+        "hyper-parameters": f"lambda1={params.lambda1}, lambda2={params.lambda2}, "
+        f"lr={params.lr}, epochs={params.epochs} (patience {params.patience}), "
+        f"seed={params.seed}",
+        "folds": f"{params.folds.n_folds} patient-grouped folds; figures from fold "
+        f"{figure_fold} ({fold_note})",
+        "methods": ", ".join(methods),
+        "threshold": f"concept predicted when p >= {params.evaluate.threshold}",
+        "commit": git_commit(),
+        "tables": "`table1.md`, `table1.csv`, `metrics.json` (`dvc metrics show`); plot "
+        "data in `plots/` (`dvc plots show`)",
+    }
+
+
+def methods_section(methods: Sequence[str]) -> str:
+    """One line per method, from the training code's own descriptions."""
+    lines = [
+        f"- `{m}`: {METHOD_SPECS[m].description}" if m in METHOD_SPECS else f"- `{m}`"
+        for m in methods
+    ]
+    lines.append("- `chance`: random predictions at each concept's training-fold prevalence")
+    return "\n".join(lines)
+
+
+def summaries_section(summaries: dict[str, Summary]) -> str:
+    """The Fig 4 sentences, each with its source (LLM or template) and why."""
+    lines = []
+    for crop_id, s in summaries.items():
+        why = f" ({s.reason})" if s.reason else ""
+        lines.append(f"- `{crop_id}` [{s.source}{why}]: {s.sentence}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- the stage
+
+
+def run_evaluation(params: Params, llm) -> Evaluation:
+    """Score every method, draw every figure, write the tables and the index.
+
+    Parameters
+    ----------
+    params : Params
+    llm : pipeline.text.llm.LLM
+        Writes the Fig 4 summary sentences (any object with its ``complete``).
+
+    Returns
+    -------
+    Evaluation
+    """
+    ev = params.evaluate
+    out = Outputs(Path(ev.reports_dir))
+    concepts = read_concepts(params.concepts.bank_path)
+    predictions = read_predictions(params.train.out_dir, DETECTORS, params.folds.n_folds)
+    per_fold = fold_scores(predictions, ev.threshold, params.seed)
+    summary = summarise_folds(per_fold)
+    table = write_tables(summary, out)
+
+    present = predictions["method"].unique().to_list()
+    methods = [m for m in METHOD_ORDER if m in present] + sorted(set(present) - set(METHOD_ORDER))
+    method = figure_method(methods)
+    fold = ev.figure_fold if ev.figure_fold is not None else best_fold(per_fold, DETECTORS[0])
+    result = Evaluation(summary, [], figure_fold=fold, n_crops=predictions["crop_id"].n_unique())
+    made: list[tuple[str, str]] = []
+    with atomic_path(out.results) as results_dir, atomic_path(out.plots) as plots_dir:
+        results_dir.mkdir()
+        plots_dir.mkdir()
+        # In the paper's order (Fig 3a, 3b, 4), then the supplementary figures.
+        made += confusion_outputs(predictions, concepts, method, results_dir, plots_dir)
+        made += _aligned_figures(params, predictions, concepts, fold, llm, result, results_dir)
+        made += concept_figures(predictions, concepts, method, ev.threshold, results_dir)
+        made += roc_outputs(params.detector.out_dir, results_dir, plots_dir, result.notes)
+    result.figures = upstream_figures(params)  # Fig 2a, 2b
+    result.figures += [(out.results / name, caption) for name, caption in made]
+
+    notes = []
+    if result.summaries:
+        notes.append(("Fig 4 summary sentences", summaries_section(result.summaries)))
+    if result.notes:
+        notes.append(("Skipped", "\n".join(f"- {n}" for n in result.notes)))
+    index = render_index(
+        table, result.figures, provenance(params, methods, fold), out.index,
+        threshold=ev.threshold, n_concepts=concepts.height,
+        after_table=[("Methods", methods_section(methods))], after_figures=notes,
+    )  # fmt: skip
+    write_text(out.index, index)
+    return result
+
+
+def _aligned_figures(params, predictions, concepts, fold, llm, result, results_dir):
+    """Fig 3b and Fig 4 from SzXAI's aligned latents, or a note saying why not."""
+    detector = DETECTORS[0]
+    aligned = None if fold is None else read_aligned(params.train.out_dir, detector, fold)
+    if aligned is None or aligned.is_empty():
+        result.notes.append(
+            f"t-SNE and heatmaps skipped: no SzXAI aligned latents for {detector} fold {fold} "
+            f"(is `{ALIGNED_METHOD}` in train.methods?)"
+        )
+        return []
+    ev = params.evaluate
+    made = []
+    if aligned.height >= 10:  # t-SNE needs more points than its perplexity
+        made += tsne_figure(aligned, predictions, concepts, detector, fold, ev.tsne_windows,
+                            params.seed, results_dir)  # fmt: skip
+    else:
+        result.notes.append(f"t-SNE skipped: only {aligned.height} windows in fold {fold}")
+    heatmaps, result.summaries = heatmap_figures(
+        aligned, predictions, concepts, llm, detector=detector, fold=fold,
+        n_crops=ev.heatmap_crops, threshold=ev.threshold,
+        window_s=params.preprocess.window_s, results_dir=results_dir,
+    )  # fmt: skip
+    return made + heatmaps
