@@ -29,3 +29,13 @@ def test_folds_where_a_metric_is_undefined_are_left_out_and_counted():
     assert yan["precision_mean"] == pytest.approx(0.6) and yan["precision_folds"] == 1
     assert "| 0.600 (1/2 folds) | n/a | 2 |" in to_markdown(summary)
     assert to_metrics_json(summary)["deepsoz"]["yan"]["specificity"] is None
+
+
+def test_rows_keep_detector_order_and_method_order():
+    per_fold = pl.concat(
+        [_per_fold().with_columns(pl.lit(d).alias("detector")) for d in ("deepsoz", "cnnblstm")]
+    )  # deepsoz first: not the alphabetical order
+    summary = summarise_folds(per_fold)
+    assert summary.select("detector", "method").rows() == [
+        ("deepsoz", "szxai"), ("deepsoz", "yan"), ("cnnblstm", "szxai"), ("cnnblstm", "yan"),
+    ]  # fmt: skip

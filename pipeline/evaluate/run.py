@@ -28,6 +28,7 @@ import numpy as np
 import polars as pl
 
 from pipeline.config import Params
+from pipeline.detectors import DETECTORS as DETECTOR_MODELS
 from pipeline.evaluate import figures
 from pipeline.evaluate.collect import (
     concept_scores,
@@ -44,7 +45,7 @@ from pipeline.szxai.methods import METHOD_SPECS
 from pipeline.text.summary import Summary, summarise_etiologies
 
 #: The frozen detectors, in report order; the first one is used for Fig 3b and Fig 4.
-DETECTORS: tuple[str, ...] = ("deepsoz", "cnnblstm")
+DETECTORS: tuple[str, ...] = tuple(DETECTOR_MODELS)
 #: Display groups of the concept bank, in the order of the confusion matrices.
 GROUPS: tuple[str, ...] = ("spiking", "rhythmic", "interictal", "background")
 #: Only SzXAI writes aligned window latents (t-SNE, heatmaps).

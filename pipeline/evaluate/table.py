@@ -33,7 +33,8 @@ def summarise_folds(per_fold: pl.DataFrame) -> pl.DataFrame:
     polars.DataFrame
         One row per (detector, method): ``n_folds``, then per metric
         ``<metric>_mean``, ``<metric>_std`` (sample std over folds; null when
-        undefined) and ``<metric>_folds``, in :data:`METHOD_ORDER`.
+        undefined) and ``<metric>_folds``. Detectors in their order in
+        ``per_fold``, methods in :data:`METHOD_ORDER`.
     """
     aggregations = [pl.len().alias("n_folds")]
     for name in METRICS:
@@ -43,13 +44,18 @@ def summarise_folds(per_fold: pl.DataFrame) -> pl.DataFrame:
             pl.col(name).count().alias(f"{name}_folds"),
         ]
     rank = {m: i for i, m in enumerate(METHOD_ORDER)}
+    # Detectors keep the order they come in (DeepSOZ first, as in the paper).
+    detector_rank = {d: i for i, d in enumerate(per_fold["detector"].unique(maintain_order=True))}
     return (
         per_fold.with_columns(pl.col(m).cast(pl.Float64).fill_nan(None) for m in METRICS)
         .group_by("detector", "method")
         .agg(aggregations)
-        .with_columns(pl.col("method").replace_strict(rank, default=len(rank)).alias("_rank"))
-        .sort("detector", "_rank", "method")
-        .drop("_rank")
+        .with_columns(
+            pl.col("detector").replace_strict(detector_rank).alias("_detector_rank"),
+            pl.col("method").replace_strict(rank, default=len(rank)).alias("_rank"),
+        )
+        .sort("_detector_rank", "_rank", "method")
+        .drop("_detector_rank", "_rank")
     )
 
 
