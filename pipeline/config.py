@@ -102,7 +102,7 @@ class PreprocessParams(_Section):
     #: Crops cut at a seeded random position in recordings without seizures,
     #: so that detectors also see seizure-free recordings.
     background_crops: int = Field(1, ge=0)
-    #: Worker processes; 0 = all cores.
+    #: Worker threads; 0 = all cores.
     n_jobs: int = Field(0, ge=0)
     out_dir: Path = Path("data/processed")
 

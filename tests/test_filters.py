@@ -2,8 +2,16 @@
 
 import numpy as np
 import pytest
+from scipy import signal
 
-from pipeline.signal.filters import bandpass, clip_and_standardize, resample, resample_bandpass
+from pipeline.signal.filters import (
+    _moments,
+    _zero_phase_response,
+    bandpass,
+    clip_and_standardize,
+    resample,
+    resample_bandpass,
+)
 
 SFREQ = 200.0
 
@@ -95,3 +103,24 @@ def test_resample_bandpass_matches_polyphase_then_filtfilt(sfreq, n_samples):
 def test_resample_bandpass_refuses_to_upsample():
     with pytest.raises(ValueError, match="upsample"):
         resample_bandpass(sine(10.0, sfreq=100.0), 100.0, SFREQ, 1.6, 30.0)
+
+
+@pytest.mark.parametrize("order", [2, 4])
+def test_zero_phase_response_matches_sosfreqz(order):
+    # The closed form against scipy's evaluation of the designed filter, DC to Nyquist.
+    sfreq, n_bins = 200.0, 1001
+    df = sfreq / 2 / (n_bins - 1)
+    sos = signal.butter(order, [1.6, 30.0], btype="bandpass", fs=sfreq, output="sos")
+    _, response = signal.sosfreqz(sos, worN=np.arange(n_bins) * df, fs=sfreq)
+    closed = _zero_phase_response(1.6, 30.0, sfreq, order, n_bins, df)
+    np.testing.assert_allclose(closed, np.abs(response) ** 2, rtol=1e-6, atol=1e-12)
+
+
+def test_moments_of_long_float32_recording_match_float64():
+    # Two hours at 200 Hz, with an offset: the float32 sums must not drift.
+    rng = np.random.default_rng(1)
+    data = (rng.normal(0.0, 40.0, (2, 2 * 3600 * 200)) + [[3.0], [-250.0]]).astype(np.float32)
+    mean, std = _moments(data)
+    exact = data.astype(np.float64)
+    np.testing.assert_allclose(mean[:, 0], exact.mean(axis=1), rtol=0, atol=1e-6 * 40.0)
+    np.testing.assert_allclose(std[:, 0], exact.std(axis=1), rtol=1e-6)
