@@ -271,9 +271,11 @@ def test_run_fold_writes_the_contract_and_is_reproducible(tmp_path):
     assert aligned.filter(pl.col("is_pad"))["similarity"].to_numpy().tolist() == [[0.0] * 4] * (
         2 * record["n_test_crops"]
     )
-    first = (out / "predictions.parquet").read_bytes()
+    # Byte-identical outputs (no wall-clock field), so DVC sees a rerun as unchanged.
+    files = ("predictions.parquet", "latents_aligned.parquet", "metrics.json")
+    first = {name: (out / name).read_bytes() for name in files}
     run_fold("deepsoz", 2, params)
-    assert (out / "predictions.parquet").read_bytes() == first
+    assert {name: (out / name).read_bytes() for name in files} == first
     with pytest.raises(ValueError, match="not one of folds.ids"):
         run_fold("deepsoz", 5, params)
 

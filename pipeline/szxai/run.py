@@ -8,7 +8,7 @@ Outputs in ``<train.out_dir>/<detector>/fold<k>/`` (written atomically as a fold
   label, is_pad, p_sz, h_tilde (d_e floats) and similarity (S_nt, N floats);
   one row per window of each held-out crop, for the t-SNE and heatmaps.
 - ``metrics.json``: split sizes, device, and per method the training record
-  (epochs, best epoch and validation loss, seconds, loss history) and the
+  (epochs, best epoch and validation loss, loss history) and the
   held-out macro metrics at p >= 0.5.
 """
 
@@ -141,7 +141,6 @@ def _method_record(result: FitResult, labels: np.ndarray, probs: np.ndarray) -> 
         "epochs_run": result.epochs_run,
         "best_epoch": result.best_epoch,
         "best_val_cp": round(result.best_val_loss, 6),
-        "seconds": round(result.seconds, 3),
         "heldout_at_0.5": {k: None if np.isnan(v) else round(v, 4) for k, v in scores.items()},
         "history": [{k: round(v, 6) for k, v in h.items()} for h in result.history],
     }
