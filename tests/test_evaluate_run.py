@@ -31,15 +31,8 @@ from pipeline.config import (
     TrainParams,
 )
 from pipeline.evaluate.metrics import METRICS, macro_metrics
-from pipeline.evaluate.run import (
-    DETECTORS,
-    Outputs,
-    best_fold,
-    heatmap_crops,
-    run_evaluation,
-    sample_windows,
-    window_groups,
-)
+from pipeline.evaluate.run import DETECTORS, Outputs, run_evaluation
+from pipeline.evaluate.selection import best_fold, heatmap_crops, sample_windows, window_groups
 
 REPO = Path(__file__).resolve().parents[1]
 CONCEPTS = [  # name, side, group: both sides, all four groups

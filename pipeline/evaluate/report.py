@@ -1,12 +1,16 @@
-"""``reports/index.md``: the page a researcher opens first."""
+"""``reports/index.md``: the page a researcher opens first, and its sections."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from pipeline.config import Params
 from pipeline.io.atomic import atomic_path
+from pipeline.szxai.methods import METHOD_SPECS
+from pipeline.text.summary import Summary
 
 
 def render_index(
@@ -77,3 +81,72 @@ def write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+UPSTREAM_CAPTIONS = {
+    "concepts": "Fig 2a: self-similarity of the concept bank embeddings (concepts stage)",
+    "labels": "Fig 2b: label class distribution and extraction quality (labels stage)",
+}
+
+
+def upstream_figures(params: Params) -> list[tuple[Path, str]]:
+    """Figures of earlier stages that the index also links, when they exist."""
+    paths = {"concepts": params.concepts.figure_path, "labels": params.labels.figure_path}
+    return [(p, UPSTREAM_CAPTIONS[k]) for k, p in paths.items() if Path(p).is_file()]
+
+
+def git_commit(cwd: Path | None = None) -> str:
+    """Short commit of the code, marked when tracked files differ from it."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=cwd,
+                              capture_output=True, text=True, timeout=30)  # fmt: skip
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=cwd, capture_output=True, text=True, timeout=30)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown (git not available)"
+    commit = head.stdout.strip() if head.returncode == 0 else ""
+    if not commit:
+        return "unknown (not a git checkout)"
+    return f"{commit} (with uncommitted changes)" if dirty.stdout.strip() else commit
+
+
+def provenance(params: Params, methods: Sequence[str], figure_fold: int | None) -> dict:
+    """What the results came from, one line each."""
+    if params.evaluate.figure_fold is not None:
+        fold_note = "set by evaluate.figure_fold"
+    elif figure_fold is not None:
+        fold_note = "SzXAI's best fold on deepsoz (mean of precision and specificity)"
+    else:
+        fold_note = "none: SzXAI was not trained"
+    return {
+        "data": f"{params.data.source} corpus at `{params.data.root}`",
+        "hyper-parameters": f"lambda1={params.lambda1}, lambda2={params.lambda2}, "
+        f"lr={params.lr}, epochs={params.epochs} (patience {params.patience}), "
+        f"seed={params.seed}",
+        "folds": f"{params.folds.n_folds} patient-grouped folds; figures from fold "
+        f"{figure_fold} ({fold_note})",
+        "methods": ", ".join(methods),
+        "threshold": f"concept predicted when p >= {params.evaluate.threshold}",
+        "commit": git_commit(),
+        "tables": "`table1.md`, `table1.csv`, `metrics.json` (`dvc metrics show`); plot "
+        "data in `plots/` (`dvc plots show`)",
+    }
+
+
+def methods_section(methods: Sequence[str]) -> str:
+    """One line per method, from the training code's own descriptions."""
+    lines = [
+        f"- `{m}`: {METHOD_SPECS[m].description}" if m in METHOD_SPECS else f"- `{m}`"
+        for m in methods
+    ]
+    lines.append("- `chance`: random predictions at each concept's training-fold prevalence")
+    return "\n".join(lines)
+
+
+def summaries_section(summaries: dict[str, Summary]) -> str:
+    """The Fig 4 sentences, each with its source (LLM or template) and why."""
+    lines = []
+    for crop_id, s in summaries.items():
+        why = f" ({s.reason})" if s.reason else ""
+        lines.append(f"- `{crop_id}` [{s.source}{why}]: {s.sentence}")
+    return "\n".join(lines)

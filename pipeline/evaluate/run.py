@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,19 +35,30 @@ from pipeline.evaluate.collect import (
     fold_scores,
     read_predictions,
 )
-from pipeline.evaluate.groups import dominant_group, group_assignments
-from pipeline.evaluate.report import render_index, write_text
+from pipeline.evaluate.groups import GROUPS, group_assignments
+from pipeline.evaluate.report import (
+    methods_section,
+    provenance,
+    render_index,
+    summaries_section,
+    upstream_figures,
+    write_text,
+)
+from pipeline.evaluate.selection import (
+    ALIGNED_METHOD,
+    best_fold,
+    crop_labels_of,
+    figure_method,
+    heatmap_crops,
+    sample_windows,
+    window_groups,
+)
 from pipeline.evaluate.table import METHOD_ORDER, summarise_folds, to_markdown, to_metrics_json
 from pipeline.io.atomic import atomic_path
-from pipeline.szxai.methods import METHOD_SPECS
 from pipeline.text.summary import Summary, summarise_etiologies
 
 #: The frozen detectors, in report order; the first one is used for Fig 3b and Fig 4.
 DETECTORS: tuple[str, ...] = tuple(DETECTOR_MODELS)
-#: Display groups of the concept bank, in the order of the confusion matrices.
-GROUPS: tuple[str, ...] = ("spiking", "rhythmic", "interictal", "background")
-#: Only SzXAI writes aligned window latents (t-SNE, heatmaps).
-ALIGNED_METHOD = "szxai"
 #: Points kept per ROC curve in its CSV: a smooth line, a small file for DVC.
 ROC_POINTS = 200
 
@@ -127,25 +136,6 @@ def read_aligned(train_dir: Path, detector: str, fold: int) -> pl.DataFrame | No
     if not path.is_file():
         return None
     return pl.read_parquet(path).filter(~pl.col("is_pad")).sort("crop_id", "window_index")
-
-
-def figure_method(methods: Sequence[str]) -> str | None:
-    """The method drawn in the per-crop figures: SzXAI, else the first one trained."""
-    ranked = [m for m in METHOD_ORDER if m in methods and m != "chance"]
-    return ranked[0] if ranked else None
-
-
-def best_fold(per_fold: pl.DataFrame, detector: str, method: str = ALIGNED_METHOD) -> int | None:
-    """The fold where ``method`` has the highest mean of precision and specificity.
-
-    Folds where either metric is undefined (NaN) rank last; ties go to the lower fold.
-    """
-    rows = per_fold.filter((pl.col("detector") == detector) & (pl.col("method") == method))
-    if rows.is_empty():
-        return None
-    score = ((rows["precision"] + rows["specificity"]) / 2).fill_nan(None).fill_null(-1.0)
-    order = np.lexsort((rows["fold"].to_numpy(), -score.to_numpy()))
-    return int(rows["fold"][int(order[0])])
 
 
 def _matrix(column: pl.Series) -> np.ndarray:
@@ -259,47 +249,6 @@ def roc_outputs(
     return [("roc.png", caption)]
 
 
-def window_groups(
-    aligned: pl.DataFrame, crop_labels: dict[str, np.ndarray], concepts: pl.DataFrame
-) -> np.ndarray:
-    """Etiology group of each window, for colouring the t-SNE.
-
-    L_KNBC pulls seizure windows towards the patient's seizure concepts and the
-    other windows towards its non-seizure concepts, so a window's group is the
-    dominant group of its crop's true concepts *on the window's side* (``"none"``
-    when the crop has no true concept on that side).
-
-    Returns
-    -------
-    ndarray of str, shape (n_windows,)
-    """
-    seizure_side = (concepts["side"] == "seizure").to_numpy()
-    groups = concepts["group"].to_list()
-    labels = np.stack([crop_labels[c] for c in aligned["crop_id"]]).astype(float)
-    is_seizure = aligned["label"].to_numpy() == 1
-    side = np.where(is_seizure[:, None], seizure_side[None, :], ~seizure_side[None, :])
-    return dominant_group(labels * side, groups, GROUPS).astype(str)
-
-
-def sample_windows(aligned: pl.DataFrame, n: int, seed: int) -> pl.DataFrame:
-    """At most ``n`` windows, seizure windows first up to half of them.
-
-    Seizure windows are a few percent of all; drawn uniformly they would vanish
-    from the t-SNE.
-    """
-    seizure = aligned.filter(pl.col("label") == 1)
-    other = aligned.filter(pl.col("label") != 1)
-    n_seizure = min(seizure.height, n // 2)
-    n_other = min(other.height, n - n_seizure)
-    return pl.concat([seizure.sample(n_seizure, seed=seed), other.sample(n_other, seed=seed)])
-
-
-def crop_labels_of(predictions: pl.DataFrame, detector: str, method: str) -> dict[str, np.ndarray]:
-    """True concept vector of every held-out crop (labels are the same for all methods)."""
-    rows = predictions.filter((pl.col("detector") == detector) & (pl.col("method") == method))
-    return {r["crop_id"]: np.asarray(r["labels"]) for r in rows.iter_rows(named=True)}
-
-
 def tsne_figure(
     aligned: pl.DataFrame,
     predictions: pl.DataFrame,
@@ -328,23 +277,6 @@ def tsne_figure(
     )
     return [("tsne.png", f"Fig 3b: t-SNE of h~_t on held-out fold {fold} ({detector}), by "
                          "etiology group, seizure and non-seizure windows apart")]  # fmt: skip
-
-
-def heatmap_crops(aligned: pl.DataFrame, n: int) -> list[str]:
-    """``n`` crops to draw: most seizure windows first, one per patient while possible.
-
-    Seizure windows show the seizure/non-seizure switch of S_nt best; crops of
-    one patient share their labels (and can overlap in time), so a second
-    patient says more than a second crop of the first.
-    """
-    ranked = (
-        aligned.group_by("crop_id", "subject")
-        .agg((pl.col("label") == 1).sum().alias("n_seizure"))
-        .sort(["n_seizure", "crop_id"], descending=[True, False])
-    )
-    first = ranked.unique("subject", keep="first", maintain_order=True)["crop_id"].to_list()
-    rest = [c for c in ranked["crop_id"] if c not in first]
-    return (first + rest)[:n]
 
 
 def heatmap_figures(
@@ -407,75 +339,6 @@ def heatmap_figures(
 
 
 # --------------------------------------------------------------------------- index
-
-
-UPSTREAM_CAPTIONS = {
-    "concepts": "Fig 2a: self-similarity of the concept bank embeddings (concepts stage)",
-    "labels": "Fig 2b: label class distribution and extraction quality (labels stage)",
-}
-
-
-def upstream_figures(params: Params) -> list[tuple[Path, str]]:
-    """Figures of earlier stages that the index also links, when they exist."""
-    paths = {"concepts": params.concepts.figure_path, "labels": params.labels.figure_path}
-    return [(p, UPSTREAM_CAPTIONS[k]) for k, p in paths.items() if Path(p).is_file()]
-
-
-def git_commit(cwd: Path | None = None) -> str:
-    """Short commit of the code, marked when tracked files differ from it."""
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=cwd,
-                              capture_output=True, text=True, timeout=30)  # fmt: skip
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=cwd, capture_output=True, text=True, timeout=30)  # fmt: skip
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown (git not available)"
-    commit = head.stdout.strip() if head.returncode == 0 else ""
-    if not commit:
-        return "unknown (not a git checkout)"
-    return f"{commit} (with uncommitted changes)" if dirty.stdout.strip() else commit
-
-
-def provenance(params: Params, methods: Sequence[str], figure_fold: int | None) -> dict:
-    """What the results came from, one line each."""
-    if params.evaluate.figure_fold is not None:
-        fold_note = "set by evaluate.figure_fold"
-    elif figure_fold is not None:
-        fold_note = "SzXAI's best fold on deepsoz (mean of precision and specificity)"
-    else:
-        fold_note = "none: SzXAI was not trained"
-    return {
-        "data": f"{params.data.source} corpus at `{params.data.root}`",
-        "hyper-parameters": f"lambda1={params.lambda1}, lambda2={params.lambda2}, "
-        f"lr={params.lr}, epochs={params.epochs} (patience {params.patience}), "
-        f"seed={params.seed}",
-        "folds": f"{params.folds.n_folds} patient-grouped folds; figures from fold "
-        f"{figure_fold} ({fold_note})",
-        "methods": ", ".join(methods),
-        "threshold": f"concept predicted when p >= {params.evaluate.threshold}",
-        "commit": git_commit(),
-        "tables": "`table1.md`, `table1.csv`, `metrics.json` (`dvc metrics show`); plot "
-        "data in `plots/` (`dvc plots show`)",
-    }
-
-
-def methods_section(methods: Sequence[str]) -> str:
-    """One line per method, from the training code's own descriptions."""
-    lines = [
-        f"- `{m}`: {METHOD_SPECS[m].description}" if m in METHOD_SPECS else f"- `{m}`"
-        for m in methods
-    ]
-    lines.append("- `chance`: random predictions at each concept's training-fold prevalence")
-    return "\n".join(lines)
-
-
-def summaries_section(summaries: dict[str, Summary]) -> str:
-    """The Fig 4 sentences, each with its source (LLM or template) and why."""
-    lines = []
-    for crop_id, s in summaries.items():
-        why = f" ({s.reason})" if s.reason else ""
-        lines.append(f"- `{crop_id}` [{s.source}{why}]: {s.sentence}")
-    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- the stage
