@@ -49,7 +49,8 @@ def read_predictions(train_dir: Path, detectors: Sequence[str], n_folds: int) ->
     )
 
 
-def _matrix(column: pl.Series) -> np.ndarray:
+def as_matrix(column: pl.Series) -> np.ndarray:
+    """A fixed-size list column as a 2-D array, shape (n_rows, list size); (0, 0) when empty."""
     return np.stack(column.to_list()) if len(column) else np.zeros((0, 0))
 
 
@@ -75,16 +76,16 @@ def fold_scores(predictions: pl.DataFrame, threshold: float, seed: int) -> pl.Da
     for (detector, fold, method), group in predictions.group_by(
         "detector", "fold", "method", maintain_order=True
     ):
-        y_true = _matrix(group["labels"])
-        y_pred = _matrix(group["probs"]) >= threshold
+        y_true = as_matrix(group["labels"])
+        y_pred = as_matrix(group["probs"]) >= threshold
         rows.append({"detector": detector, "method": method, "fold": fold,
                      **macro_metrics(y_true, y_pred)})  # fmt: skip
     for (detector,), per_detector in predictions.group_by("detector", maintain_order=True):
         # Labels are per crop and identical across methods: one row per crop is enough.
         crops = per_detector.unique(["fold", "crop_id"], keep="first", maintain_order=True)
         for fold in crops["fold"].unique(maintain_order=True):
-            held_out = _matrix(crops.filter(pl.col("fold") == fold)["labels"])
-            training = _matrix(crops.filter(pl.col("fold") != fold)["labels"])
+            held_out = as_matrix(crops.filter(pl.col("fold") == fold)["labels"])
+            training = as_matrix(crops.filter(pl.col("fold") != fold)["labels"])
             chance = chance_metrics(held_out, training.mean(axis=0), seed=seed + fold)
             rows.append({"detector": detector, "method": "chance", "fold": fold, **chance})
     return pl.DataFrame(rows)
@@ -98,8 +99,8 @@ def concept_scores(
     for (detector,), group in predictions.filter(pl.col("method") == method).group_by(
         "detector", maintain_order=True
     ):
-        y_true = _matrix(group["labels"])
-        out[detector] = per_concept_metrics(y_true, _matrix(group["probs"]) >= threshold)
+        y_true = as_matrix(group["labels"])
+        out[detector] = per_concept_metrics(y_true, as_matrix(group["probs"]) >= threshold)
     return out
 
 

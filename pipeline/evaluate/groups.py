@@ -81,7 +81,18 @@ def group_confusion(
     ndarray of int, shape (n_groups, n_groups)
     """
     _, true_group, predicted_group = group_assignments(labels, probs, concept_groups, groups)
-    matrix = np.zeros((len(groups), len(groups)), dtype=int)
+    return count_pairs(true_group, predicted_group, len(groups))
+
+
+def count_pairs(true_group: np.ndarray, predicted_group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Confusion counts from group indices.
+
+    Returns
+    -------
+    ndarray of int, shape (n_groups, n_groups)
+        Rows: true group, columns: predicted group.
+    """
+    matrix = np.zeros((n_groups, n_groups), dtype=int)
     np.add.at(matrix, (true_group, predicted_group), 1)
     return matrix
 

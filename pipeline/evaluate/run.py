@@ -29,13 +29,14 @@ from pipeline.config import Params
 from pipeline.detectors import DETECTORS as DETECTOR_MODELS
 from pipeline.evaluate import figures
 from pipeline.evaluate.collect import (
+    as_matrix,
     concept_scores,
     detector_roc,
     fold_dir,
     fold_scores,
     read_predictions,
 )
-from pipeline.evaluate.groups import GROUPS, group_assignments
+from pipeline.evaluate.groups import GROUPS, count_pairs, group_assignments
 from pipeline.evaluate.report import (
     methods_section,
     provenance,
@@ -138,10 +139,6 @@ def read_aligned(train_dir: Path, detector: str, fold: int) -> pl.DataFrame | No
     return pl.read_parquet(path).filter(~pl.col("is_pad")).sort("crop_id", "window_index")
 
 
-def _matrix(column: pl.Series) -> np.ndarray:
-    return np.stack(column.to_list()) if len(column) else np.zeros((0, 0))
-
-
 def _safe_name(text: str) -> str:
     return re.sub(r"[^\w.-]+", "_", text)
 
@@ -178,14 +175,13 @@ def confusion_outputs(
     for detector in predictions["detector"].unique(maintain_order=True):
         rows = predictions.filter((pl.col("detector") == detector) & (pl.col("method") == method))
         labelled, actual, predicted = group_assignments(
-            _matrix(rows["labels"]), _matrix(rows["probs"]), concepts["group"].to_list(), GROUPS
+            as_matrix(rows["labels"]), as_matrix(rows["probs"]), concepts["group"].to_list(), GROUPS
         )
         names = np.asarray(GROUPS)
         frame = pl.DataFrame({"actual": names[actual], "predicted": names[predicted]})
         with atomic_path(plots_dir / f"confusion_{detector}.csv") as tmp:
             frame.write_csv(tmp)
-        matrix = np.zeros((len(GROUPS), len(GROUPS)), dtype=int)
-        np.add.at(matrix, (actual, predicted), 1)
+        matrix = count_pairs(actual, predicted, len(GROUPS))
         name = f"confusion_{detector}.png"
         figures.plot_group_confusion(
             matrix, GROUPS,
@@ -263,7 +259,7 @@ def tsne_figure(
     sample = sample_windows(aligned, n_windows, seed)
     labels = crop_labels_of(predictions, detector, ALIGNED_METHOD)
     n_seizure = int((sample["label"] == 1).sum())
-    latents = _matrix(sample["h_tilde"])
+    latents = as_matrix(sample["h_tilde"])
     # S_nt is a cosine: only the direction of h~_t matters, so embed unit vectors.
     latents = latents / np.maximum(np.linalg.norm(latents, axis=1, keepdims=True), 1e-12)
     figures.plot_tsne(
@@ -319,7 +315,7 @@ def heatmap_figures(
         )
         name = f"heatmap_{_safe_name(crop_id)}.png"
         figures.plot_concept_heatmap(
-            _matrix(windows["similarity"]),
+            as_matrix(windows["similarity"]),
             names,
             window_s,
             windows["label"].to_numpy() == 1,

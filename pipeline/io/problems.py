@@ -44,19 +44,12 @@ class Problem:
 
 
 class FileError(ValueError):
-    """An input file that cannot be used; ``detail`` says why.
-
-    Raised across process boundaries (the preprocess pool), hence ``__reduce__``:
-    the default pickling of exceptions would call ``__init__`` with one argument.
-    """
+    """An input file that cannot be used; ``detail`` says why."""
 
     def __init__(self, path: str | Path, detail: str) -> None:
         super().__init__(f"{path}: {detail}")
         self.path = str(path)
         self.detail = detail
-
-    def __reduce__(self) -> tuple:
-        return (type(self), (self.path, self.detail))
 
 
 def is_rejected(problems: list[Problem]) -> bool:

@@ -175,6 +175,10 @@ def clip_and_standardize(data: np.ndarray, clip_std: float = 2.0) -> np.ndarray:
     return out
 
 
+#: Samples per block of the sum of squares (float32 error grows with the block).
+_MOMENT_BLOCK = 4096
+
+
 def _moments(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel mean and (population) std in one pass over the samples.
 
@@ -195,7 +199,3 @@ def _moments(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     square /= n
     std = np.sqrt(np.maximum(square - mean**2, 0.0))
     return mean.astype(data.dtype), std.astype(data.dtype)
-
-
-#: Samples per block of the sum of squares (float32 error grows with the block).
-_MOMENT_BLOCK = 4096
