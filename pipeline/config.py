@@ -296,8 +296,9 @@ class TrainParams(_Section):
     leaky_slope: float = Field(0.01, ge=0)
     #: Temperature of L_KNBC (Eq. 4).
     tau: float = Field(0.07, gt=0)
-    #: Share of training-fold patients held out for early stopping.
-    val_fraction: float = Field(0.1, gt=0, lt=1)
+    #: Share of training-fold patients held out as the inner validation split
+    #: (early stopping, and the validation loss in the history); 0 = none.
+    val_fraction: float = Field(0.0, ge=0, lt=1)
     #: Windows drawn at random from each crop per optimiser step (None = all).
     #: Pooling is a weighted mean, so a random subset estimates it without bias
     #: in numerator and denominator; 64 of 600 windows makes a step ~10x cheaper.
@@ -337,13 +338,14 @@ class Params(_Section):
     #: Weight of the L2 penalty on the SzXAI linear weights (paper: 0.01 or 0.001).
     lambda2: float = Field(0.001, ge=0)
     #: Adam learning rate of the SzXAI head and the baselines.
-    lr: float = Field(1e-3, gt=0)
-    #: Upper bound on training epochs (early stopping usually ends sooner).
-    epochs: int = Field(200, ge=1)
-    #: Epochs without a better validation loss before stopping.
-    patience: int = Field(10, ge=1)
+    lr: float = Field(1e-2, gt=0)
+    #: Training epochs (an upper bound when early stopping is on).
+    epochs: int = Field(100, ge=1)
+    #: Epochs without a better validation loss before stopping; None = no early
+    #: stopping (train every epoch, keep the last weights).
+    patience: int | None = Field(None, ge=1)
     #: Crops (padded and masked into one tensor) per optimiser step.
-    batch_crops: int = Field(16, ge=1)
+    batch_crops: int = Field(64, ge=1)
     data: DataParams = DataParams()
     synth: SynthParams = SynthParams()
     ingest: IngestParams = IngestParams()

@@ -17,9 +17,16 @@ from pipeline.evaluate.metrics import macro_metrics
 from pipeline.szxai.data import CropTensors, read_concepts, read_crops, read_labels
 from pipeline.szxai.losses import concept_weights, knbc_loss, l2_penalty, prediction_loss
 from pipeline.szxai.methods import METHOD_SPECS, build_model
-from pipeline.szxai.models import pool_similarity
+from pipeline.szxai.models import CropScoreNorm, pool_similarity
 from pipeline.szxai.run import run_fold, split_fold
-from pipeline.szxai.training import Hyper, fit, predict, sample_windows
+from pipeline.szxai.training import (
+    Hyper,
+    crop_batches,
+    fit,
+    predict,
+    sample_windows,
+    validation_loss,
+)
 from tests.szxai_helpers import N_CONCEPTS, SEIZURE_SIDE, cohort_params, make_cohort
 
 TAU = 0.07
@@ -290,3 +297,50 @@ def test_latent_probe_finds_concepts_only_when_the_latents_carry_them(
     folds = pl.read_csv(paths["folds"])
     crops = read_crops(paths["latents"], read_labels(paths["labels"]), set(folds["subject"]))
     assert low < np.nanmean(probe_auroc(crops)) < high
+
+
+def test_crop_score_norm_standardises_across_crops_and_survives_a_single_crop():
+    norm = CropScoreNorm(3)
+    scores = torch.tensor([[0.10, 0.50, -0.2], [0.11, 0.52, -0.1], [0.12, 0.47, -0.3]])
+    out = norm.train()(scores)
+    # Each concept's scores are standardised across the crops: spreads of 1e-2
+    # become spreads of ~1 whatever the offset.
+    spread = scores.var(0, unbiased=False)
+    assert torch.allclose(out, (scores - scores.mean(0)) / torch.sqrt(spread + norm.eps), atol=1e-5)
+    assert (out.std(0) > 0.9).all()
+    running_mean, running_var = norm.running_mean.clone(), norm.running_var.clone()
+    single = norm(scores[:1])  # one crop: scaled by the running statistics, which stay put
+    expected = (scores[:1] - running_mean) / torch.sqrt(running_var + norm.eps)
+    assert torch.allclose(single, expected)
+    assert torch.equal(norm.running_mean, running_mean)
+
+
+BATCH_CASES = [(5, 2, [3, 2]), (48, 64, [48]), (50, 16, [17, 17, 16]), (1, 4, [1])]
+
+
+@pytest.mark.parametrize(("n_crops", "batch_crops", "sizes"), BATCH_CASES)
+def test_training_batches_hold_at_least_batch_crops_crops(n_crops, batch_crops, sizes):
+    order = torch.arange(n_crops)
+    assert [len(b) for b in crop_batches(order, batch_crops)] == sizes
+
+
+def test_without_patience_training_runs_every_epoch_and_keeps_the_last(tmp_path):
+    paths = make_cohort(tmp_path, n_subjects=6)
+    concepts = read_concepts(paths["bank"])
+    crops = read_crops(
+        paths["latents"], read_labels(paths["labels"]), {f"s{i:02d}" for i in range(6)}
+    )
+    device = torch.device("cpu")
+    tensors = crops.to_tensors(device)
+    weights = torch.full((N_CONCEPTS,), 0.5)
+    method = METHOD_SPECS["szxai"]
+    torch.manual_seed(0)
+    model = build_model(method, 8, concepts, cohort_params(tmp_path).train)
+    hyper = Hyper(epochs=7, patience=None, batch_crops=4, train_windows=None)
+    result = fit(method, model, tensors, tensors, weights, hyper, seed=0)
+    assert result.epochs_run == 7 and result.best_epoch == 7
+    # The returned weights are the last epoch's: the validation loss recomputed now
+    # equals the one recorded for epoch 7.
+    assert validation_loss(method, result.model, tensors, weights) == pytest.approx(
+        result.history[-1]["val_cp"], rel=1e-6
+    )

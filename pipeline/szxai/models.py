@@ -93,6 +93,32 @@ def pool_similarity(
     return (weights * similarity).sum(dim=1) / (weights.sum(dim=1) + _EPS)
 
 
+class CropScoreNorm(nn.BatchNorm1d):
+    """Standardises each pooled concept score across the crops of a batch (no affine part).
+
+    Pooled cosines of different crops differ by about 1e-2 while the concept
+    layer starts from weights of about 0.2, so without this the logits hardly
+    depend on the crop and the L2 penalty keeps them so: on the default corpus
+    the heads stayed at chance while a linear probe of the same pooled latents
+    did not (README, "Why SzXAI needed a score normalisation"). A training
+    batch of a single crop has no spread to standardise by, so it is scaled by
+    the running statistics instead.
+
+    Parameters
+    ----------
+    n_concepts : int
+        N; the input and output have shape (B, N).
+    """
+
+    def __init__(self, n_concepts: int) -> None:
+        super().__init__(n_concepts, affine=False)
+
+    def forward(self, scores: torch.Tensor) -> torch.Tensor:
+        if self.training and scores.shape[0] < 2:
+            return F.batch_norm(scores, self.running_mean, self.running_var, training=False)
+        return super().forward(scores)
+
+
 class _ConceptSpaceModule(nn.Module):
     """Holds the fixed, unit-normalised concept embeddings as buffers."""
 
@@ -109,6 +135,9 @@ class _ConceptSpaceModule(nn.Module):
 
 class WindowConceptHead(_ConceptSpaceModule):
     """Window encoder -> cosine similarity to the concepts -> pooling -> Linear.
+
+    Between the pooling and the Linear layer, :class:`CropScoreNorm`
+    standardises the pooled scores across crops (our addition to paper 2.1).
 
     With the MLP encoder and attention pooling this is the SzXAI head (paper
     2.1); with a single Linear encoder and average pooling it is the model of
@@ -146,6 +175,7 @@ class WindowConceptHead(_ConceptSpaceModule):
         else:
             self.encoder = nn.Linear(latent_dim, embed_dim)
         self.pooling = pooling
+        self.score_norm = CropScoreNorm(n_concepts)
         self.concept_layer = nn.Linear(n_concepts, n_concepts)
 
     def forward(self, batch: CropTensors, return_encodings: bool = False) -> HeadOutput:
@@ -159,7 +189,8 @@ class WindowConceptHead(_ConceptSpaceModule):
         if return_encodings:
             encodings = encoded.new_zeros(n_batch, n_time, encoded.shape[-1])
             encodings[real] = encoded
-        return HeadOutput(self.concept_layer(pooled), similarity, encodings)
+        logits = self.concept_layer(self.score_norm(pooled))
+        return HeadOutput(logits, similarity, encodings)
 
 
 class TimeAveragedProjection(_ConceptSpaceModule):

@@ -35,8 +35,11 @@ class Hyper:
         Weights of L_KNBC and of the L2 penalty.
     lr : float
         Adam learning rate.
-    epochs, patience : int
-        Upper bound on epochs; epochs without a better validation loss before stopping.
+    epochs : int
+        Training epochs (an upper bound when early stopping is on).
+    patience : int or None
+        Epochs without a better validation loss before stopping; None trains
+        every epoch and keeps the last weights.
     batch_crops : int
         Crops per optimiser step.
     tau : float
@@ -47,10 +50,10 @@ class Hyper:
 
     lambda1: float = 1.0
     lambda2: float = 0.001
-    lr: float = 1e-3
-    epochs: int = 200
-    patience: int = 20
-    batch_crops: int = 16
+    lr: float = 1e-2
+    epochs: int = 100
+    patience: int | None = None
+    batch_crops: int = 64
     tau: float = 0.07
     train_windows: int | None = None
 
@@ -163,8 +166,10 @@ def fit(
     train : CropTensors
         Training crops.
     val : CropTensors or None
-        Inner validation crops for early stopping; None (or empty) trains all
-        ``hyper.epochs`` and keeps the last epoch.
+        Inner validation crops: their loss is recorded every epoch and, with
+        ``hyper.patience``, stops training and picks the best epoch. Without
+        validation crops or patience, training runs all ``hyper.epochs`` and
+        keeps the last epoch.
     weights : Tensor, shape (N,)
         Training-fold concept weights of the weighted BCE.
     hyper : Hyper
@@ -179,6 +184,7 @@ def fit(
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=hyper.lr)
     has_val = val is not None and len(val) > 0
+    early_stopping = has_val and hyper.patience is not None
     best = (math.inf, 0, None)  # loss, epoch, state
     history, waited, started = [], 0, time.perf_counter()
     for epoch in range(1, hyper.epochs + 1):
@@ -186,12 +192,13 @@ def fit(
         val_loss = validation_loss(method, model, val, weights) if has_val else parts["cp"]
         history.append({"epoch": epoch, **parts, "val_cp": val_loss})
         if val_loss < best[0] - 1e-6:
-            best, waited = (val_loss, epoch, copy.deepcopy(model.state_dict())), 0
+            state = copy.deepcopy(model.state_dict()) if early_stopping else None
+            best, waited = (val_loss, epoch, state), 0
         else:
             waited += 1
-        if has_val and waited >= hyper.patience:
+        if early_stopping and waited >= hyper.patience:
             break
-    if has_val and best[2] is not None:
+    if early_stopping and best[2] is not None:
         model.load_state_dict(best[2])
     else:
         best = (history[-1]["val_cp"], len(history), None)
@@ -199,12 +206,32 @@ def fit(
     return FitResult(model, len(history), best[1], best[0], time.perf_counter() - started, history)
 
 
+def crop_batches(order: torch.Tensor, batch_crops: int) -> tuple[torch.Tensor, ...]:
+    """Split a shuffled crop order into near-equal batches of at least ``batch_crops`` crops.
+
+    The remainder is spread over the batches instead of left as a straggler:
+    a batch of one crop would give the score normalisation nothing to
+    standardise by. Fewer crops than ``batch_crops`` make one batch.
+
+    Parameters
+    ----------
+    order : Tensor of int64, shape (n,)
+    batch_crops : int
+
+    Returns
+    -------
+    tuple of Tensor
+        max(1, n // batch_crops) index tensors of batch_crops to 2 batch_crops - 1 crops.
+    """
+    return order.tensor_split(max(1, len(order) // batch_crops))
+
+
 def _train_epoch(method, model, optimizer, train, weights, hyper, generator) -> dict[str, float]:
     model.train()
     device = train.h.device
     order = torch.randperm(len(train), generator=generator).to(device)
     totals: dict[str, float] = {}
-    batches = order.split(hyper.batch_crops)
+    batches = crop_batches(order, hyper.batch_crops)
     for index in batches:
         batch = train.rows(index)
         if hyper.train_windows is not None:
