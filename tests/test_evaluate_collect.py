@@ -40,3 +40,23 @@ def test_concept_scores_per_detector():
     per_concept = concept_scores(_predictions(), "szxai", threshold=0.5)
     np.testing.assert_allclose(per_concept["deepsoz"]["recall"][:2], [1.0, 1.0])
     assert np.isnan(per_concept["deepsoz"]["recall"][2])
+
+
+def test_fold_auroc_scores_the_probabilities_not_the_threshold():
+    rows = []
+    for crop in range(8):
+        labels = [crop % 2, int(crop < 4)]
+        # szxai ranks every crop right but never reaches the threshold; yan ranks concept 0
+        # backwards and concept 1 right.
+        szxai = [0.1 + 0.2 * labels[0], 0.1 + 0.2 * labels[1]]
+        yan = [0.9 - 0.5 * labels[0], 0.2 + 0.7 * labels[1]]
+        for method, probs in (("szxai", szxai), ("yan", yan)):
+            rows.append({"detector": "deepsoz", "fold": 0, "method": method,
+                         "crop_id": f"c{crop}", "subject": f"s{crop}",
+                         "probs": probs, "labels": labels})  # fmt: skip
+        rows.append({**rows[-1], "fold": 1, "crop_id": f"t{crop}", "subject": f"t{crop}"})
+    scores = fold_scores(pl.DataFrame(rows), threshold=0.5, seed=0).filter(pl.col("fold") == 0)
+    by_method = {row["method"]: row for row in scores.iter_rows(named=True)}
+    assert by_method["szxai"]["recall"] == 0.0 and by_method["szxai"]["auroc"] == 1.0
+    assert by_method["yan"]["auroc"] == pytest.approx((0.0 + 1.0) / 2)
+    assert 0.0 <= by_method["chance"]["auroc"] <= 1.0

@@ -11,7 +11,8 @@ def _per_fold() -> pl.DataFrame:
     for fold, (r, p, s) in enumerate([(0.8, 0.6, 0.9), (0.6, 0.4, 0.7)]):
         for method in ("szxai", "yan"):
             rows.append({"detector": "deepsoz", "method": method, "fold": fold,
-                         "recall": r, "precision": p, "specificity": s})  # fmt: skip
+                         "recall": r, "precision": p, "specificity": s,
+                         "auroc": 0.5 + r / 4})  # fmt: skip
     return pl.DataFrame(rows)
 
 
@@ -27,7 +28,7 @@ def test_folds_where_a_metric_is_undefined_are_left_out_and_counted():
     summary = summarise_folds(per_fold)
     yan = summary.filter(pl.col("method") == "yan").row(0, named=True)
     assert yan["precision_mean"] == pytest.approx(0.6) and yan["precision_folds"] == 1
-    assert "| 0.600 (1/2 folds) | n/a | 2 |" in to_markdown(summary)
+    assert "| 0.600 (1/2 folds) | n/a | 0.675 ± 0.035 | 2 |" in to_markdown(summary)
     assert to_metrics_json(summary)["deepsoz"]["yan"]["specificity"] is None
 
 

@@ -2,9 +2,15 @@
 
 import numpy as np
 import pytest
-from sklearn.metrics import precision_score, recall_score
+from sklearn.metrics import precision_score, recall_score, roc_auc_score
 
-from pipeline.evaluate.metrics import chance_metrics, macro_metrics, per_concept_metrics
+from pipeline.evaluate.metrics import (
+    chance_metrics,
+    macro_auroc,
+    macro_metrics,
+    per_concept_auroc,
+    per_concept_metrics,
+)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -42,6 +48,31 @@ def test_chance_level_is_near_its_expectation():
     assert chance["recall"] == pytest.approx(prevalence.mean(), abs=0.02)
     assert chance["specificity"] == pytest.approx(1 - prevalence.mean(), abs=0.02)
     assert chance["precision"] == pytest.approx(y_true.mean(axis=0).mean(), abs=0.02)
+    assert chance["auroc"] == pytest.approx(0.5, abs=0.02)  # predictions ignore the labels
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_per_concept_auroc_matches_scikit_learn(seed):
+    rng = np.random.default_rng(seed)
+    y_true = rng.random((30, 6)) < 0.4
+    y_true[:, 2] = True  # one class only: undefined
+    y_true[0, 0], y_true[1, 0] = True, False  # both classes in concept 0 whatever the draw
+    scores = np.round(rng.random((4, 30, 6)), 1)  # rounded: ties between the classes
+    ours = per_concept_auroc(y_true, scores)
+    assert ours.shape == (4, 6) and np.isnan(ours[:, 2]).all()
+    defined = [n for n in range(6) if n != 2]
+    for draw in range(4):
+        expected = roc_auc_score(y_true[:, defined], scores[draw][:, defined], average=None)
+        np.testing.assert_allclose(ours[draw, defined], expected)
+    assert macro_auroc(y_true, scores[0]) == pytest.approx(np.mean(ours[0, defined]))
+
+
+def test_auroc_by_hand():
+    y_true = np.array([[1], [1], [0], [0]])
+    # Positives 0.9 and 0.4, negatives 0.4 and 0.1: pairs (0.9 > both) 2, (0.4 = 0.4) 0.5,
+    # (0.4 > 0.1) 1 -> 3.5 of 4.
+    assert macro_auroc(y_true, np.array([[0.9], [0.4], [0.4], [0.1]])) == pytest.approx(3.5 / 4)
+    assert np.isnan(macro_auroc(np.ones((3, 1)), np.random.default_rng(0).random((3, 1))))
 
 
 def test_shape_mismatch_is_an_error():

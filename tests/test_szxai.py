@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from pipeline.config import METHODS
+from pipeline.config import METHODS, Params
 from pipeline.detectors import DeepSOZ
 from pipeline.detectors.training import freeze
 from pipeline.evaluate.metrics import macro_metrics
@@ -18,7 +19,7 @@ from pipeline.szxai.data import CropTensors, read_concepts, read_crops, read_lab
 from pipeline.szxai.losses import concept_weights, knbc_loss, l2_penalty, prediction_loss
 from pipeline.szxai.methods import METHOD_SPECS, build_model
 from pipeline.szxai.models import CropScoreNorm, pool_similarity
-from pipeline.szxai.run import run_fold, split_fold
+from pipeline.szxai.run import hyper_from, run_fold, split_fold
 from pipeline.szxai.training import (
     Hyper,
     crop_batches,
@@ -30,6 +31,11 @@ from pipeline.szxai.training import (
 from tests.szxai_helpers import N_CONCEPTS, SEIZURE_SIDE, cohort_params, make_cohort
 
 TAU = 0.07
+
+
+def hyper(**changes) -> Hyper:
+    """The default optimisation settings (from :class:`Params`) with ``changes``, all windows."""
+    return dataclasses.replace(hyper_from(Params()), train_windows=None, **changes)
 
 
 def _knbc_by_hand(S, seizure_windows, labels, seizure_side, tau):
@@ -234,7 +240,7 @@ def test_detector_stays_frozen_while_the_head_trains(tmp_path):
     )  # fmt: skip
     head_before = [p.clone() for p in head.parameters()]
     fit(METHOD_SPECS["szxai"], head, crops, None, torch.full((4,), 0.5),
-        Hyper(epochs=3, batch_crops=2, train_windows=None), seed=0)  # fmt: skip
+        hyper(epochs=3, batch_crops=2), seed=0)  # fmt: skip
     assert all(p.grad is None for p in detector.parameters())
     assert all(torch.equal(before[k], v) for k, v in detector.state_dict().items())
     assert any(not torch.equal(a, b) for a, b in zip(head_before, head.parameters(), strict=True))
@@ -251,9 +257,9 @@ def test_szxai_learns_concepts_that_the_latents_carry(tmp_path):
     torch.manual_seed(0)
     model = build_model(METHOD_SPECS["szxai"], 8, concepts, params.train)
     device = torch.device("cpu")
+    settings = hyper(lr=0.01, epochs=100, patience=100, batch_crops=4)
     result = fit(METHOD_SPECS["szxai"], model, train.to_tensors(device), val.to_tensors(device),
-                 weights, Hyper(lr=0.01, epochs=100, patience=100, batch_crops=4,
-                                train_windows=None), seed=0)  # fmt: skip
+                 weights, settings, seed=0)  # fmt: skip
     probs = predict(result.model, test.to_tensors(device))["probs"]
     # Held-out patients: present concepts rank above absent ones, and the
     # thresholded predictions are far above chance (prevalence ~0.6 here).
@@ -336,8 +342,8 @@ def test_without_patience_training_runs_every_epoch_and_keeps_the_last(tmp_path)
     method = METHOD_SPECS["szxai"]
     torch.manual_seed(0)
     model = build_model(method, 8, concepts, cohort_params(tmp_path).train)
-    hyper = Hyper(epochs=7, patience=None, batch_crops=4, train_windows=None)
-    result = fit(method, model, tensors, tensors, weights, hyper, seed=0)
+    result = fit(method, model, tensors, tensors, weights,
+                 hyper(epochs=7, patience=None, batch_crops=4), seed=0)  # fmt: skip
     assert result.epochs_run == 7 and result.best_epoch == 7
     # The returned weights are the last epoch's: the validation loss recomputed now
     # equals the one recorded for epoch 7.

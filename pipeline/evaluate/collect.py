@@ -15,7 +15,12 @@ import polars as pl
 import pyarrow.parquet as pq
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from pipeline.evaluate.metrics import chance_metrics, macro_metrics, per_concept_metrics
+from pipeline.evaluate.metrics import (
+    chance_metrics,
+    macro_auroc,
+    macro_metrics,
+    per_concept_metrics,
+)
 
 
 def fold_dir(train_dir: Path, detector: str, fold: int) -> Path:
@@ -55,7 +60,7 @@ def as_matrix(column: pl.Series) -> np.ndarray:
 
 
 def fold_scores(predictions: pl.DataFrame, threshold: float, seed: int) -> pl.DataFrame:
-    """Macro recall / precision / specificity per (detector, method, fold), plus chance.
+    """Macro recall, precision, specificity, ROC area per (detector, method, fold), plus chance.
 
     Parameters
     ----------
@@ -69,17 +74,18 @@ def fold_scores(predictions: pl.DataFrame, threshold: float, seed: int) -> pl.Da
     Returns
     -------
     polars.DataFrame
-        Columns ``detector``, ``method``, ``fold``, ``recall``, ``precision``,
-        ``specificity``; method ``chance`` holds the empirical chance level.
+        Columns ``detector``, ``method``, ``fold``, then
+        :data:`~pipeline.evaluate.metrics.TABLE_METRICS`; method ``chance``
+        holds the empirical chance level.
     """
     rows = []
     for (detector, fold, method), group in predictions.group_by(
         "detector", "fold", "method", maintain_order=True
     ):
-        y_true = as_matrix(group["labels"])
-        y_pred = as_matrix(group["probs"]) >= threshold
+        y_true, probs = as_matrix(group["labels"]), as_matrix(group["probs"])
         rows.append({"detector": detector, "method": method, "fold": fold,
-                     **macro_metrics(y_true, y_pred)})  # fmt: skip
+                     **macro_metrics(y_true, probs >= threshold),
+                     "auroc": macro_auroc(y_true, probs)})  # fmt: skip
     for (detector,), per_detector in predictions.group_by("detector", maintain_order=True):
         # Labels are per crop and identical across methods: one row per crop is enough.
         crops = per_detector.unique(["fold", "crop_id"], keep="first", maintain_order=True)

@@ -1,5 +1,10 @@
 """Per-concept classification metrics and the empirical chance level.
 
+Recall, precision and specificity score thresholded predictions (Table 1 of
+the paper); the ROC area scores the probabilities themselves, so it ranks
+methods whatever their calibration (a method that predicts few concepts gains
+specificity at the threshold, not AUROC).
+
 Undefined ratios follow one documented rule: a concept whose denominator is
 zero in a fold (no true positives + false negatives for recall, no predicted
 positives for precision, no negatives for specificity) contributes NaN and is
@@ -13,8 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import mannwhitneyu
 
+#: Metrics of thresholded predictions.
 METRICS: tuple[str, ...] = ("recall", "precision", "specificity")
+#: The columns of Table 1: the thresholded metrics, then the threshold-free ROC area.
+TABLE_METRICS: tuple[str, ...] = (*METRICS, "auroc")
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,44 @@ def macro_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     return {name: _nanmean(values) for name, values in per_concept.items()}
 
 
+def per_concept_auroc(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Area under the ROC curve of each concept; NaN where a concept has one class only.
+
+    The area is the Mann-Whitney U of the positives' scores divided by
+    n_pos x n_neg (ties count one half), which equals scikit-learn's
+    ``roc_auc_score`` and is vectorised over leading axes of ``scores``.
+
+    Parameters
+    ----------
+    y_true : ndarray, shape (n_samples, n_concepts)
+        Binary labels.
+    scores : ndarray, shape (..., n_samples, n_concepts)
+        Scores (probabilities, or several draws of random predictions).
+
+    Returns
+    -------
+    ndarray, shape (..., n_concepts)
+    """
+    y_true = np.asarray(y_true).astype(bool)
+    scores = np.asarray(scores, dtype=float)
+    if scores.shape[-2:] != y_true.shape:
+        raise ValueError(f"shape mismatch: truth {y_true.shape} vs scores {scores.shape}")
+    out = np.full((*scores.shape[:-2], y_true.shape[1]), np.nan)
+    for concept in range(y_true.shape[1]):
+        positive = y_true[:, concept]
+        n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+        if n_pos and n_neg:
+            column = scores[..., concept]
+            u = mannwhitneyu(column[..., positive], column[..., ~positive], axis=-1).statistic
+            out[..., concept] = u / (n_pos * n_neg)
+    return out
+
+
+def macro_auroc(y_true: np.ndarray, scores: np.ndarray) -> float:
+    """The per-concept ROC areas averaged over the concepts where they are defined."""
+    return _nanmean(per_concept_auroc(y_true, scores))
+
+
 def _nanmean(values: np.ndarray) -> float:
     finite = values[~np.isnan(values)]
     return float(finite.mean()) if finite.size else float("nan")
@@ -85,8 +132,9 @@ def chance_metrics(
     """Empirical chance level: random predictions at the training-fold prevalence.
 
     Each concept is predicted present with probability equal to its frequency
-    in the training fold, independently per crop; the macro metrics are
-    averaged over ``n_draws`` seeded draws.
+    in the training fold, independently per crop; the macro metrics (and the
+    ROC area of the 0/1 draws, about 0.5) are averaged over ``n_draws`` seeded
+    draws.
 
     Parameters
     ----------
@@ -100,9 +148,13 @@ def chance_metrics(
     Returns
     -------
     dict of str -> float
+        The keys of :data:`TABLE_METRICS`.
     """
     rng = np.random.default_rng(seed)
     y_true = np.asarray(y_true)
     draws = rng.random((n_draws, *y_true.shape)) < np.asarray(train_prevalence)
     scores = [macro_metrics(y_true, draw) for draw in draws]
-    return {name: float(np.nanmean([s[name] for s in scores])) for name in METRICS}
+    chance = {name: float(np.nanmean([s[name] for s in scores])) for name in METRICS}
+    # Which concepts have both classes depends on y_true only: the same in every draw.
+    chance["auroc"] = _nanmean(per_concept_auroc(y_true, draws).ravel())
+    return chance

@@ -51,7 +51,9 @@ def render_index(
         "mean ± std over the patient-grouped folds. A metric undefined in a fold (no "
         "concept predicted, for precision) is left out of that mean, and the cell says over "
         "how many folds; `n/a`: undefined in every fold. `chance`: random predictions at the "
-        "training-fold prevalence.",
+        "training-fold prevalence. AUROC: the macro area under the ROC curve of the "
+        "probabilities in each fold (concepts with both classes among the fold's crops), "
+        "free of the threshold: it ranks methods whatever their calibration, 0.5 = chance.",
         "",
         "## Table 1",
         "",

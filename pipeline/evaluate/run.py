@@ -112,7 +112,7 @@ class Evaluation:
         for row in self.summary.filter(pl.col("method") == ALIGNED_METHOD).iter_rows(named=True):
             scores.append(
                 f"{row['detector']} R {row['recall_mean']:.3f} P {row['precision_mean']:.3f} "
-                f"S {row['specificity_mean']:.3f}"
+                f"S {row['specificity_mean']:.3f} AUROC {row['auroc_mean']:.3f}"
             )
         n_llm = sum(s.source == "llm" for s in self.summaries.values())
         methods = self.summary.filter(pl.col("method") != "chance")["method"].n_unique()

@@ -6,7 +6,7 @@ import math
 
 import polars as pl
 
-from pipeline.evaluate.metrics import METRICS
+from pipeline.evaluate.metrics import TABLE_METRICS
 
 #: Order of the rows: the method, its ablations, then the baselines, then chance.
 METHOD_ORDER: tuple[str, ...] = (
@@ -26,7 +26,7 @@ def summarise_folds(per_fold: pl.DataFrame) -> pl.DataFrame:
     Parameters
     ----------
     per_fold : polars.DataFrame
-        One row per (detector, method, fold) with the columns of :data:`METRICS`.
+        One row per (detector, method, fold) with the columns of :data:`TABLE_METRICS`.
 
     Returns
     -------
@@ -37,7 +37,7 @@ def summarise_folds(per_fold: pl.DataFrame) -> pl.DataFrame:
         ``per_fold``, methods in :data:`METHOD_ORDER`.
     """
     aggregations = [pl.len().alias("n_folds")]
-    for name in METRICS:
+    for name in TABLE_METRICS:
         aggregations += [
             pl.col(name).mean().alias(f"{name}_mean"),
             pl.col(name).std().alias(f"{name}_std"),
@@ -47,7 +47,7 @@ def summarise_folds(per_fold: pl.DataFrame) -> pl.DataFrame:
     # Detectors keep the order they come in (DeepSOZ first, as in the paper).
     detector_rank = {d: i for i, d in enumerate(per_fold["detector"].unique(maintain_order=True))}
     return (
-        per_fold.with_columns(pl.col(m).cast(pl.Float64).fill_nan(None) for m in METRICS)
+        per_fold.with_columns(pl.col(m).cast(pl.Float64).fill_nan(None) for m in TABLE_METRICS)
         .group_by("detector", "method")
         .agg(aggregations)
         .with_columns(
@@ -65,10 +65,10 @@ def to_markdown(summary: pl.DataFrame) -> str:
     A metric defined in only some folds says in how many; one defined in none
     reads ``n/a``.
     """
-    header = "| detector | method | recall | precision | specificity | folds |"
-    lines = [header, "| --- | --- | --- | --- | --- | --- |"]
+    header = "| detector | method | recall | precision | specificity | AUROC | folds |"
+    lines = [header, "| --- | --- | --- | --- | --- | --- | --- |"]
     for row in summary.iter_rows(named=True):
-        cells = [_cell(row, m) for m in METRICS]
+        cells = [_cell(row, m) for m in TABLE_METRICS]
         lines.append(
             f"| {row['detector']} | {row['method']} | "
             + " | ".join(cells)
@@ -95,7 +95,7 @@ def to_metrics_json(summary: pl.DataFrame) -> dict:
     out: dict = {}
     for row in summary.iter_rows(named=True):
         out.setdefault(row["detector"], {})[row["method"]] = {
-            m: _json_number(row[f"{m}_mean"]) for m in METRICS
+            m: _json_number(row[f"{m}_mean"]) for m in TABLE_METRICS
         }
     return out
 

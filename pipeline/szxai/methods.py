@@ -1,8 +1,8 @@
 """The eight methods of Table 1: SzXAI, its ablations and two baselines (spec section 8).
 
 All are trained on the same folds and the same frozen detector latents, with
-the same optimiser, early stopping and L2 penalty; they differ only in the
-fields of :class:`Method`.
+the same optimiser, epochs (or early stopping, when ``patience`` is set) and
+L2 penalty; they differ only in the fields of :class:`Method`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Training one method on one fold: batched padded crops, Adam, early stopping.
+"""Training one method on one fold: batched padded crops, Adam, optional early stopping.
 
 Training is vectorised across crops: a step takes ``batch_crops`` whole crops
 as one padded, masked tensor (the paper steps one patient at a time). The data
@@ -29,6 +29,9 @@ EVAL_CHUNK = 32
 class Hyper:
     """The optimisation settings shared by every method.
 
+    No defaults here: :func:`pipeline.szxai.run.hyper_from` builds it from the
+    parameters, whose defaults live in :mod:`pipeline.config` only.
+
     Attributes
     ----------
     lambda1, lambda2 : float
@@ -48,14 +51,14 @@ class Hyper:
         Windows drawn at random per crop and step (None = every window).
     """
 
-    lambda1: float = 1.0
-    lambda2: float = 0.001
-    lr: float = 1e-2
-    epochs: int = 100
-    patience: int | None = None
-    batch_crops: int = 64
-    tau: float = 0.07
-    train_windows: int | None = None
+    lambda1: float
+    lambda2: float
+    lr: float
+    epochs: int
+    patience: int | None
+    batch_crops: int
+    tau: float
+    train_windows: int | None
 
 
 @dataclass
@@ -155,7 +158,7 @@ def fit(
     hyper: Hyper,
     seed: int,
 ) -> FitResult:
-    """Train ``model`` with Adam until the validation loss stops improving.
+    """Train ``model`` with Adam for ``hyper.epochs``, or until early stopping.
 
     Parameters
     ----------
@@ -185,25 +188,28 @@ def fit(
     optimizer = torch.optim.Adam(model.parameters(), lr=hyper.lr)
     has_val = val is not None and len(val) > 0
     early_stopping = has_val and hyper.patience is not None
-    best = (math.inf, 0, None)  # loss, epoch, state
-    history, waited, started = [], 0, time.perf_counter()
+    best_loss, best_epoch, best_state, waited = math.inf, 0, None, 0
+    history, started = [], time.perf_counter()
     for epoch in range(1, hyper.epochs + 1):
         parts = _train_epoch(method, model, optimizer, train, weights, hyper, generator)
         val_loss = validation_loss(method, model, val, weights) if has_val else parts["cp"]
         history.append({"epoch": epoch, **parts, "val_cp": val_loss})
-        if val_loss < best[0] - 1e-6:
-            state = copy.deepcopy(model.state_dict()) if early_stopping else None
-            best, waited = (val_loss, epoch, state), 0
+        if not early_stopping:
+            continue
+        if val_loss < best_loss - 1e-6:
+            best_loss, best_epoch, waited = val_loss, epoch, 0
+            best_state = copy.deepcopy(model.state_dict())
         else:
             waited += 1
-        if early_stopping and waited >= hyper.patience:
+        if waited >= hyper.patience:
             break
-    if early_stopping and best[2] is not None:
-        model.load_state_dict(best[2])
-    else:
-        best = (history[-1]["val_cp"], len(history), None)
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    else:  # no early stopping (or no finite validation loss): the last epoch is kept
+        best_loss, best_epoch = history[-1]["val_cp"], len(history)
     model.eval()
-    return FitResult(model, len(history), best[1], best[0], time.perf_counter() - started, history)
+    seconds = time.perf_counter() - started
+    return FitResult(model, len(history), best_epoch, best_loss, seconds, history)
 
 
 def crop_batches(order: torch.Tensor, batch_crops: int) -> tuple[torch.Tensor, ...]:
