@@ -50,6 +50,9 @@ class SynthParams(_Section):
     seizures_per_recording: tuple[int, int] = (0, 2)
     seizure_duration_s: tuple[float, float] = (20.0, 60.0)
     concepts_per_patient: tuple[int, int] = (2, 5)
+    #: Rms of the generic ictal discharge as a multiple of the background rms; the
+    #: seizure concepts' own patterns come on top of it.
+    ictal_gain: tuple[float, float] = (3.0, 5.0)
     #: The stage's one output: ``corpus/`` (the TUSZ tree) and ``truth.json``
     #: (planted concepts and seizures, kept outside the corpus on purpose).
     out_dir: Path = Path("data/raw/synth")
@@ -71,6 +74,7 @@ class SynthParams(_Section):
             "seizures_per_recording",
             "seizure_duration_s",
             "concepts_per_patient",
+            "ictal_gain",
         ):
             low, high = getattr(self, name)
             if low > high:

@@ -226,7 +226,7 @@ def _generate_patient(
     split, code = COHORTS[cohort]
     plan_ss, note_ss, signal_ss = np.random.SeedSequence(seed, spawn_key=(code, index)).spawn(3)
     plan = np.random.default_rng(plan_ss)
-    profile = draw_profile(plan)
+    profile = draw_profile(plan, params.ictal_gain)
     montage = "02_tcp_le" if plan.random() < 0.3 else "01_tcp_ar"
     sfreq = params.sfreq
     if sfreq == 250.0 and plan.random() < ALT_SFREQ_P:

@@ -33,18 +33,24 @@ class PatientProfile:
     background_rms: float  # µV, 20-50
     exponent: float  # 1/f^exponent power law of the background
     common_fraction: float  # share of background variance common to all channels
-    ictal_gain: float  # ictal discharge rms / background rms, 3-5
+    ictal_gain: float  # ictal discharge rms / background rms (synth.ictal_gain, default 3-5)
     focal: bool  # focal onset with spread, else generalised
     hemisphere: str  # "left" / "right": side of a focal onset
 
 
-def draw_profile(rng: np.random.Generator) -> PatientProfile:
-    """Draw the signal traits of one patient."""
+def draw_profile(
+    rng: np.random.Generator, ictal_gain: tuple[float, float] = (3.0, 5.0)
+) -> PatientProfile:
+    """Draw the signal traits of one patient.
+
+    ``ictal_gain`` bounds the ictal discharge's rms as a multiple of the
+    patient's background rms.
+    """
     return PatientProfile(
         background_rms=float(rng.uniform(20, 50)),
         exponent=float(rng.uniform(0.8, 1.4)),
         common_fraction=float(rng.uniform(0.1, 0.35)),
-        ictal_gain=float(rng.uniform(3.0, 5.0)),
+        ictal_gain=float(rng.uniform(*ictal_gain)),
         focal=bool(rng.random() < 0.5),
         hemisphere="left" if rng.random() < 0.5 else "right",
     )
