@@ -3,7 +3,7 @@
 import polars as pl
 import pytest
 
-from pipeline.evaluate.table import summarise_folds, to_markdown, to_metrics_json
+from pipeline.evaluate.table import short_scores, summarise_folds, to_markdown, to_metrics_json
 
 
 def _per_fold() -> pl.DataFrame:
@@ -30,6 +30,8 @@ def test_folds_where_a_metric_is_undefined_are_left_out_and_counted():
     assert yan["precision_mean"] == pytest.approx(0.6) and yan["precision_folds"] == 1
     assert "| 0.600 (1/2 folds) | n/a | 0.675 ± 0.035 | 2 |" in to_markdown(summary)
     assert to_metrics_json(summary)["deepsoz"]["yan"]["specificity"] is None
+    # The stage's one-line summary says n/a too (it used to crash formatting None).
+    assert short_scores(yan) == "R 0.700 P 0.600 S n/a AUROC 0.675"
 
 
 def test_rows_keep_detector_order_and_method_order():

@@ -54,7 +54,13 @@ from pipeline.evaluate.selection import (
     sample_windows,
     window_groups,
 )
-from pipeline.evaluate.table import METHOD_ORDER, summarise_folds, to_markdown, to_metrics_json
+from pipeline.evaluate.table import (
+    METHOD_ORDER,
+    short_scores,
+    summarise_folds,
+    to_markdown,
+    to_metrics_json,
+)
 from pipeline.io.atomic import atomic_path
 from pipeline.text.summary import Summary, summarise_etiologies
 
@@ -108,12 +114,10 @@ class Evaluation:
 
     def line(self, index: Path) -> str:
         """One line: crops, methods, SzXAI's scores per detector, where to look."""
-        scores = []
-        for row in self.summary.filter(pl.col("method") == ALIGNED_METHOD).iter_rows(named=True):
-            scores.append(
-                f"{row['detector']} R {row['recall_mean']:.3f} P {row['precision_mean']:.3f} "
-                f"S {row['specificity_mean']:.3f} AUROC {row['auroc_mean']:.3f}"
-            )
+        scores = [
+            f"{row['detector']} {short_scores(row)}"
+            for row in self.summary.filter(pl.col("method") == ALIGNED_METHOD).iter_rows(named=True)
+        ]
         n_llm = sum(s.source == "llm" for s in self.summaries.values())
         methods = self.summary.filter(pl.col("method") != "chance")["method"].n_unique()
         return (

@@ -77,13 +77,32 @@ def to_markdown(summary: pl.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: Short names of the Table 1 columns for one-line summaries.
+ABBREVIATIONS: dict[str, str] = {
+    "recall": "R", "precision": "P", "specificity": "S", "auroc": "AUROC",
+}  # fmt: skip
+
+
+def short_scores(row: dict) -> str:
+    """``R 0.41 P 0.24 ...``: the mean of each Table 1 column of one summary row.
+
+    A metric undefined in every fold (null or NaN mean) reads ``n/a``.
+    """
+    return " ".join(f"{ABBREVIATIONS[m]} {_format_mean(row[f'{m}_mean'])}" for m in TABLE_METRICS)
+
+
+def _format_mean(value: float | None) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.3f}"
+
+
 def _cell(row: dict, metric: str) -> str:
     mean, std = row[f"{metric}_mean"], row[f"{metric}_std"]
     n = row.get(f"{metric}_folds", row["n_folds"])
-    if mean is None or math.isnan(mean):
-        return "n/a"
+    text = _format_mean(mean)
+    if text == "n/a":
+        return text
     # No spread from a single fold: show the value alone rather than a fake ± 0.
-    text = f"{mean:.3f}" if std is None or math.isnan(std) else f"{mean:.3f} ± {std:.3f}"
+    text = text if std is None or math.isnan(std) else f"{text} ± {std:.3f}"
     return text if n == row["n_folds"] else f"{text} ({n}/{row['n_folds']} folds)"
 
 
