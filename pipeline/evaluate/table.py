@@ -65,8 +65,8 @@ def to_markdown(summary: pl.DataFrame) -> str:
     A metric defined in only some folds says in how many; one defined in none
     reads ``n/a``.
     """
-    header = "| detector | method | recall | precision | specificity | AUROC | folds |"
-    lines = [header, "| --- | --- | --- | --- | --- | --- | --- |"]
+    titles = ["detector", "method", *(TITLES[m] for m in TABLE_METRICS), "folds"]
+    lines = ["| " + " | ".join(titles) + " |", "| " + " | ".join(["---"] * len(titles)) + " |"]
     for row in summary.iter_rows(named=True):
         cells = [_cell(row, m) for m in TABLE_METRICS]
         lines.append(
@@ -77,6 +77,10 @@ def to_markdown(summary: pl.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: Column titles of the Markdown table, per metric.
+TITLES: dict[str, str] = {
+    "recall": "recall", "precision": "precision", "specificity": "specificity", "auroc": "AUROC",
+}  # fmt: skip
 #: Short names of the Table 1 columns for one-line summaries.
 ABBREVIATIONS: dict[str, str] = {
     "recall": "R", "precision": "P", "specificity": "S", "auroc": "AUROC",
@@ -91,18 +95,22 @@ def short_scores(row: dict) -> str:
     return " ".join(f"{ABBREVIATIONS[m]} {_format_mean(row[f'{m}_mean'])}" for m in TABLE_METRICS)
 
 
+def _missing(value: float | None) -> bool:
+    """A mean or std that is undefined: null (from polars) or NaN."""
+    return value is None or math.isnan(value)
+
+
 def _format_mean(value: float | None) -> str:
-    return "n/a" if value is None or math.isnan(value) else f"{value:.3f}"
+    return "n/a" if _missing(value) else f"{value:.3f}"
 
 
 def _cell(row: dict, metric: str) -> str:
     mean, std = row[f"{metric}_mean"], row[f"{metric}_std"]
     n = row.get(f"{metric}_folds", row["n_folds"])
-    text = _format_mean(mean)
-    if text == "n/a":
-        return text
+    if _missing(mean):
+        return "n/a"
     # No spread from a single fold: show the value alone rather than a fake ± 0.
-    text = text if std is None or math.isnan(std) else f"{text} ± {std:.3f}"
+    text = _format_mean(mean) if _missing(std) else f"{mean:.3f} ± {std:.3f}"
     return text if n == row["n_folds"] else f"{text} ({n}/{row['n_folds']} folds)"
 
 
@@ -120,4 +128,4 @@ def to_metrics_json(summary: pl.DataFrame) -> dict:
 
 
 def _json_number(value: float | None) -> float | None:
-    return None if value is None or math.isnan(value) else round(value, 4)
+    return None if _missing(value) else round(value, 4)
