@@ -41,18 +41,29 @@ class DataParams(_Section):
 class SynthParams(_Section):
     """Size and shape of the embedded synthetic TUSZ-layout corpus."""
 
-    n_pretrain: int = Field(20, ge=1)
-    n_cv: int = Field(30, ge=1)
+    n_pretrain: int = Field(50, ge=1)
+    n_cv: int = Field(90, ge=1)
     sessions_per_patient: tuple[int, int] = (1, 2)
     recordings_per_session: tuple[int, int] = (1, 1)
     sfreq: float = Field(250.0, gt=0)
     duration_s: tuple[float, float] = (660.0, 900.0)
     seizures_per_recording: tuple[int, int] = (0, 2)
-    seizure_duration_s: tuple[float, float] = (20.0, 60.0)
-    concepts_per_patient: tuple[int, int] = (2, 5)
-    #: Rms of the generic ictal discharge as a multiple of the background rms; the
-    #: seizure concepts' own patterns come on top of it.
-    ictal_gain: tuple[float, float] = (3.0, 5.0)
+    #: Multiplies every seizure type's duration range (spec 10 table); < 1 only
+    #: for tiny test corpora whose recordings are too short for real seizures.
+    seizure_duration_scale: float = Field(1.0, gt=0, le=1)
+    #: k in p = k p_type + (1 - k) p_mean: how strongly a seizure type fixes its
+    #: optional and non-seizure concepts (1: the spec's table, 0: independent of type).
+    bundle_strength: float = Field(0.8, ge=0, le=1)
+    #: Ictal rms / background rms at the focus, drawn once per patient; only
+    #: "high amplitude" raises it further (x1.8-2.5).
+    ictal_rms: tuple[float, float] = (1.0, 1.8)
+    #: Share of the v1 generic ictal discharge mixed into every seizure (0 = v2:
+    #: seizures are made of their concepts only; 1 ~ the v1 corpus).
+    generic_share: float = Field(0.0, ge=0, le=1)
+    #: Probability that the note reports a planted concept (under-reporting).
+    report_rate: float = Field(1.0, ge=0, le=1)
+    #: Scale of the label-neutral confusers' probabilities (0 = no confusers).
+    confuser_rate: float = Field(1.0, ge=0)
     #: The stage's one output: ``corpus/`` (the TUSZ tree) and ``truth.json``
     #: (planted concepts and seizures, kept outside the corpus on purpose).
     out_dir: Path = Path("data/raw/synth")
@@ -72,9 +83,7 @@ class SynthParams(_Section):
             "recordings_per_session",
             "duration_s",
             "seizures_per_recording",
-            "seizure_duration_s",
-            "concepts_per_patient",
-            "ictal_gain",
+            "ictal_rms",
         ):
             low, high = getattr(self, name)
             if low > high:
@@ -119,6 +128,38 @@ class PreprocessParams(_Section):
             )
         if self.crop_s % self.window_s:
             raise ValueError("preprocess.crop_s must be a multiple of preprocess.window_s")
+        return self
+
+
+class FeaturesParams(_Section):
+    """Hand-made per-window EEG features, the ``features`` reference row (spec section 11).
+
+    See :mod:`pipeline.signal.features` for the definitions.
+    """
+
+    #: Band name -> (low, high) edges in Hz, low inclusive, high exclusive; one
+    #: log band power per band and channel. The peak frequency is searched
+    #: between the lowest and the highest edge.
+    bands: dict[str, tuple[float, float]] = Field(
+        default_factory=lambda: {
+            "delta": (1.6, 4.0), "theta": (4.0, 8.0), "alpha": (8.0, 13.0), "beta": (13.0, 30.0),
+        }
+    )  # fmt: skip
+    #: ``<out_dir>/windows-cv.parquet``: crop_id, window_index, is_pad, f.
+    out_dir: Path = Path("data/features")
+
+    @property
+    def cv_path(self) -> Path:
+        """The features of the cv cohort's windows (the train stage reads these)."""
+        return self.out_dir / "windows-cv.parquet"
+
+    @model_validator(mode="after")
+    def _bands_ordered(self) -> FeaturesParams:
+        if not self.bands:
+            raise ValueError("features.bands must name at least one band")
+        for name, (low, high) in self.bands.items():
+            if not 0 <= low < high:
+                raise ValueError(f"features.bands.{name}: need 0 <= low < high, got {low}, {high}")
         return self
 
 
@@ -283,6 +324,9 @@ METHODS: tuple[str, ...] = (
     "szxai", "szxai-avg", "szxai-max", "szxai-nal", "szxai-bce", "szxai-bce-nal",
     "patricio", "yan",
 )  # fmt: skip
+#: The reference rows of Table 1 (spec section 11), in table order: class-balanced
+#: logistic regressions on pooled per-window vectors (see :mod:`pipeline.szxai.references`).
+REFERENCES: tuple[str, ...] = ("features", "probe", "probe-random", "probe-pre")
 
 
 class TrainParams(_Section):
@@ -308,6 +352,13 @@ class TrainParams(_Section):
     #: in numerator and denominator; 64 of 600 windows makes a step ~10x cheaper.
     #: Validation and prediction always use every window.
     train_windows: int | None = Field(64, ge=1)
+    #: Reference rows fitted beside the methods on the same folds (spec section 11).
+    references: tuple[Literal[REFERENCES], ...] = REFERENCES  # type: ignore[valid-type]
+    #: Inverse L2 strength of the reference rows' logistic regressions, on
+    #: standardised inputs. Fixed rather than tuned: an inner search on ~250
+    #: crops of ~25 patients would be noisy, and 0.1 (strong shrinkage) suits
+    #: 40-400 inputs per crop with that few crops.
+    reference_c: float = Field(0.1, gt=0)
     #: ``<out_dir>/<detector>/fold<k>/``: predictions, aligned latents, metrics.
     out_dir: Path = Path("data/train")
 
@@ -315,6 +366,8 @@ class TrainParams(_Section):
     def _unique_methods(self) -> TrainParams:
         if len(set(self.methods)) != len(self.methods) or not self.methods:
             raise ValueError(f"train.methods must be distinct and non-empty: {self.methods}")
+        if len(set(self.references)) != len(self.references):
+            raise ValueError(f"train.references must be distinct: {self.references}")
         return self
 
 
@@ -330,6 +383,8 @@ class EvaluateParams(_Section):
     tsne_windows: int = Field(3000, ge=50)
     #: Recordings (crops) drawn as Fig 4 heatmaps, each with its LLM summary.
     heatmap_crops: int = Field(2, ge=1)
+    #: Patient bootstrap draws of the 95 % interval of each row's macro AUROC.
+    bootstrap_draws: int = Field(1000, ge=10)
     reports_dir: Path = Path("reports")
 
 
@@ -355,6 +410,7 @@ class Params(_Section):
     ingest: IngestParams = IngestParams()
     preprocess: PreprocessParams = PreprocessParams()
     folds: FoldParams = FoldParams()
+    features: FeaturesParams = FeaturesParams()
     #: Torch device of every model stage; ``auto`` = CUDA when available.
     device: Literal["auto", "cpu", "cuda"] = "auto"
     detector: DetectorParams = DetectorParams()
@@ -371,6 +427,12 @@ class Params(_Section):
             raise ValueError(
                 f"data.source is 'synthetic' but data.root is {self.data.root}; the synthetic "
                 f"corpus is written to {self.synth.corpus_dir} (synth.out_dir/corpus)"
+            )
+        nyquist = self.preprocess.sfreq / 2
+        too_high = [name for name, (_, high) in self.features.bands.items() if high > nyquist]
+        if too_high:
+            raise ValueError(
+                f"features.bands {too_high} reach above the Nyquist frequency {nyquist}"
             )
         figure_fold = self.evaluate.figure_fold
         if figure_fold is not None and figure_fold >= self.folds.n_folds:

@@ -31,7 +31,7 @@ SMOKE_PARAMS = {
         "sessions_per_patient": [1, 1],
         "duration_s": [150.0, 200.0],
         "seizures_per_recording": [1, 2],
-        "seizure_duration_s": [10.0, 20.0],
+        "seizure_duration_scale": 0.15,
     },
     "preprocess": {"crop_s": 60},
     "folds": {"ids": [0, 1, 2]},

@@ -1,4 +1,4 @@
-"""Synthetic corpus: layout, determinism, annotations, visible seizures, notes."""
+"""Synthetic corpus v2: layout, determinism, annotations, per-type morphology, notes."""
 
 from __future__ import annotations
 
@@ -11,18 +11,28 @@ import pyedflib
 import pytest
 
 from pipeline.concepts import REFERENCE_CONCEPTS
-from pipeline.config import STANDARD_CHANNELS, SynthParams
-from pipeline.synth.corpus import ConceptDealer, generate_corpus, place_seizures, write_truth
+from pipeline.config import STANDARD_CHANNELS, PreprocessParams, SynthParams
+from pipeline.preprocess import condition_signal
+from pipeline.synth import patterns
+from pipeline.synth.corpus import generate_corpus, place_seizures, write_truth
 from pipeline.synth.notes import ABSENT, PRESENT
-from pipeline.synth.signatures import SIGNATURES
+from pipeline.synth.signals import Seizure, build_recording, draw_traits, seizure_activity
+from pipeline.synth.types import (
+    SEIZURE_TYPES,
+    TYPES_BY_NAME,
+    TypeDealer,
+    TypePlan,
+    concept_probability,
+)
 
 TINY = SynthParams(
     n_pretrain=2,
     n_cv=3,
     duration_s=(120.0, 200.0),
-    seizure_duration_s=(10.0, 20.0),
+    seizure_duration_scale=0.2,
     seizures_per_recording=(0, 2),
 )
+CH = list(STANDARD_CHANNELS)
 
 
 @pytest.fixture(scope="module")
@@ -125,24 +135,6 @@ def test_csv_bi_matches_truth(corpus):
             assert start - stop >= 60.0
 
 
-def test_seizures_have_clearly_more_power(corpus):
-    root, truth = corpus
-    ratios = []
-    for rec in truth["recordings"]:
-        if not rec["seizures"]:
-            continue
-        with pyedflib.EdfReader(str(root / rec["edf_path"])) as f:
-            labels = f.getSignalLabels()
-            x = np.stack([f.readSignal(labels.index(lab)) for lab in labels if "CZ" in lab])[0]
-        sf = rec["sfreq"]
-        inside = np.zeros(x.size, dtype=bool)
-        for start, stop in rec["seizures"]:
-            inside[int(start * sf) + int(3 * sf) : int(stop * sf) - int(2 * sf)] = True
-        ratios.append(np.mean(x[inside] ** 2) / np.mean(x[~inside] ** 2))
-    # ictal rms is 3-5x background (9-25x power); anything under 4x would be a bug
-    assert ratios and min(ratios) > 4.0
-
-
 def test_notes_mention_planted_and_negate_distractors(corpus):
     root, truth = corpus
     for patient in truth["patients"]:
@@ -167,33 +159,155 @@ def test_truth_file_roundtrip(corpus, tmp_path):
     assert json.loads(path.read_text()) == json.loads(json.dumps(truth))
 
 
-def test_dealer_balances_concepts():
-    dealer = ConceptDealer(seed=1, code=1)
-    counts = dict.fromkeys(REFERENCE_CONCEPTS, 0)
-    for _ in range(30):
-        chosen = dealer.deal(3)
-        assert len(set(chosen)) == 3
-        assert any(REFERENCE_CONCEPTS.index(c) < 10 for c in chosen)
-        assert any(REFERENCE_CONCEPTS.index(c) >= 10 for c in chosen)
-        for c in chosen:
-            counts[c] += 1
-    assert min(counts.values()) >= 3 and max(counts.values()) <= 6
+def test_dealer_balances_types():
+    dealer = TypeDealer(seed=1, code=1)
+    counts = dict.fromkeys(t.name for t in SEIZURE_TYPES)
+    counts = {name: 0 for name in counts}
+    for i in range(3 * len(SEIZURE_TYPES)):
+        counts[dealer.primary(i).name] += 1
+    assert set(counts.values()) == {3}
+
+
+def test_bundle_strength_blends_type_and_mean():
+    absence = TYPES_BY_NAME["absence"]
+    assert concept_probability(absence, "paroxysmal", 1.0) == pytest.approx(0.7)
+    mean = np.mean([t.optional.get("paroxysmal", 0.0) for t in SEIZURE_TYPES])
+    assert concept_probability(absence, "paroxysmal", 0.0) == pytest.approx(mean)
+    # Type-free concepts do not depend on the type at all.
+    assert concept_probability(absence, "noise", 1.0) == concept_probability(
+        TYPES_BY_NAME["tonic"], "noise", 1.0
+    )
 
 
 def test_place_seizures_respects_gaps():
     rng = np.random.default_rng(0)
     for _ in range(200):
-        out = place_seizures(rng, 300.0, 3, (20.0, 60.0))
+        out = place_seizures(rng, 300.0, list(rng.uniform(20.0, 60.0, 3)))
         assert out and out[0][0] >= 30.0 and out[-1][1] <= 280.0
         for (_, stop), (start, _) in zip(out, out[1:], strict=False):
             assert start - stop >= 60.0 - 1e-3
 
 
-@pytest.mark.parametrize("name", REFERENCE_CONCEPTS)
-def test_signatures_shape_and_band(name):
-    rng = np.random.default_rng(0)
-    sf, n = 250.0, 75_000  # 300 s: sparse events (one per 5-40 s) do occur
-    out = SIGNATURES[name](rng, n, sf, STANDARD_CHANNELS)
-    assert out.shape == (19, n) and np.isfinite(out).all() and np.abs(out).max() > 1.0
-    with_base = SIGNATURES[name](rng, n, sf, STANDARD_CHANNELS, base=np.ones((19, n)))
-    assert with_base.shape == (19, n)
+def _seizure(kind: str, concepts: tuple[str, ...], seconds: float = 40.0, seed: int = 0):
+    """One seizure of ``kind`` at 200 Hz, its traits, and the channel nearest the focus."""
+    rng = np.random.default_rng(seed)
+    focus = "T3" if kind == "focal temporal" else "C3"
+    traits = draw_traits(rng, focus, (1.4, 1.4))
+    x, _ = seizure_activity(
+        rng, int(seconds * 200), 200.0, CH, TypePlan(kind, concepts), traits, 0.0
+    )
+    return x, traits, CH.index(focus)
+
+
+def _peak_hz(x: np.ndarray, sfreq: float = 200.0, low: float = 1.6) -> float:
+    freqs = np.fft.rfftfreq(x.size, 1 / sfreq)
+    power = np.abs(np.fft.rfft(x)) ** 2
+    power[freqs < low] = 0
+    return float(freqs[np.argmax(power)])
+
+
+def test_spike_and_wave_is_dominant_at_its_frequency():
+    x, traits, focus = _seizure("absence", ("spike and wave",))
+    peak = _peak_hz(x[focus, 400:])
+    assert 2.5 <= traits.sw_freq <= 4.0
+    assert 0.8 * traits.sw_freq <= peak <= 1.1 * traits.sw_freq  # slows by 15 % over the seizure
+    # Generalized: every channel carries it, frontal maximum.
+    rms = np.sqrt(np.mean(x**2, axis=1))
+    assert rms.min() > 0.5 * rms.max() and rms[CH.index("FZ")] > rms[CH.index("PZ")]
+
+
+def test_fast_activity_is_in_the_beta_band():
+    x, traits, focus = _seizure("tonic", ("fast",))
+    assert 15.0 <= _peak_hz(x[focus]) <= 29.5
+    assert abs(_peak_hz(x[focus]) - traits.fast_hz) < 4.0
+
+
+def test_focal_rhythm_evolves_slower_and_spreads():
+    x, traits, focus = _seizure("focal temporal", ("rhythmic",), seconds=60.0)
+    early, late = x[focus, 1000:3000], x[focus, -3000:-500]
+    assert 4.0 <= _peak_hz(early) <= 10.0
+    assert _peak_hz(late) < _peak_hz(early)
+    far = CH.index("O2")
+    onset = slice(0, int(traits.spread_delay_s * 200))
+    assert np.abs(x[far, onset]).max() < 0.2 * np.abs(x[focus, onset]).max()
+    assert np.abs(x[far, -2000:]).max() > 0.3 * np.abs(x[focus, -2000:]).max()
+
+
+def test_polyspike_bursts_carry_12_to_20_hz():
+    x, traits, focus = _seizure("tonic-clonic", ("polyspike",))
+    freqs = np.fft.rfftfreq(x.shape[1], 1 / 200)
+    power = np.abs(np.fft.rfft(x[focus])) ** 2
+    share = power[(freqs >= 10) & (freqs <= 22)].sum() / power[freqs >= 1.6].sum()
+    assert share > 0.3, share
+
+
+def test_burst_suppression_flattens_between_bursts():
+    rng = np.random.default_rng(3)
+    traits = draw_traits(rng, "C3", (1.4, 1.4))
+    plan = TypePlan("encephalopathic", ("burst suppression",))
+    _, background_gain = seizure_activity(rng, 60 * 200, 200.0, CH, plan, traits, 0.0)
+    assert background_gain.min() == pytest.approx(0.15) and background_gain.max() == 1.0
+
+
+def test_pleds_repeat_at_the_patient_rate():
+    rng = np.random.default_rng(5)
+    rate = 1.25
+    train = patterns.periodic_discharges(rng, 120 * 200, 200.0, rate)
+    # Discharge onsets: where the (surface-negative) sharp component crosses -0.5.
+    below = np.flatnonzero((train[1:] < -0.5) & (train[:-1] >= -0.5))
+    periods = np.diff(below) / 200
+    assert len(below) > 0.9 * 120 * rate
+    assert abs(np.median(periods) - 1 / rate) < 0.03 and periods.std() < 0.1 / rate
+
+
+def test_hfo_control_is_gone_after_preprocessing():
+    traits = draw_traits(np.random.default_rng(1), "C3", (1.4, 1.4))
+    plans = {"tonic": TypePlan("tonic", ("fast",))}
+    seizure = [Seizure(60.0, 90.0, "tonic")]
+    out = {}
+    for hfo in (False, True):
+        raw, _ = build_recording(
+            np.random.default_rng(9), 150 * 250, 250.0, CH, seizure, plans, [], hfo, traits
+        )
+        out[hfo] = (raw, condition_signal(raw.astype(np.float32), 250.0, PreprocessParams()))
+    raw_diff = np.abs(out[True][0] - out[False][0]).max()
+    kept_diff = np.abs(out[True][1] - out[False][1]).max()
+    assert raw_diff > 5.0  # µV: planted in the EDF
+    assert kept_diff < 0.05  # z-scored units: nothing of it survives the 30 Hz low-pass
+
+
+def test_confusers_are_outside_seizures_and_not_in_notes(corpus):
+    root, truth = corpus
+    # ("drowsy" and "movement" are in ordinary report wording: the state, eye movements.)
+    words = ("hyperventilation", "spindle", "vertex", "sleep")
+    events = [(r, e) for r in truth["recordings"] for e in r["confusers"]]
+    assert events, "the tiny corpus has look-alikes"
+    for rec, event in events:
+        for start, stop in rec["seizures"]:
+            assert event["stop"] <= start or event["start"] >= stop
+    for patient in truth["patients"]:
+        text = (root / patient["note_path"]).read_text(encoding="utf-8").lower()
+        assert not any(w in text for w in words)
+
+
+def test_notes_state_the_truths_type_and_focus(corpus):
+    root, truth = corpus
+    for patient in truth["patients"]:
+        text = (root / patient["note_path"]).read_text(encoding="utf-8")
+        if patient["n_seizures"] and patient["seizure_types"][0].startswith("focal"):
+            assert patient["region"] in text
+        if "spike and wave" in patient["reported"]:
+            assert f"{round(patient['traits']['sw_freq'], 1):g}" in text
+
+
+def test_report_rate_drops_findings_but_not_the_eeg(tmp_path):
+    full = generate_corpus(TINY, tmp_path / "a", seed=7)
+    some = generate_corpus(TINY.model_copy(update={"report_rate": 0.4}), tmp_path / "b", seed=7)
+    for a, b in zip(full["patients"], some["patients"], strict=True):
+        assert a["planted"] == b["planted"] == a["reported"]
+        assert set(b["reported"]) <= set(b["planted"])
+    assert sum(len(p["reported"]) for p in some["patients"]) < sum(
+        len(p["planted"]) for p in some["patients"]
+    )
+    edf = full["recordings"][0]["edf_path"]
+    assert (tmp_path / "a" / edf).read_bytes() == (tmp_path / "b" / edf).read_bytes()

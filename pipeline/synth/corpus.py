@@ -19,7 +19,7 @@ dates are drawn from the seed).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -27,11 +27,22 @@ import numpy as np
 import pyedflib
 from tqdm import tqdm
 
-from pipeline.concepts import REFERENCE_CONCEPTS, SEIZURE_CONCEPTS
+from pipeline.concepts import NON_SEIZURE_CONCEPTS, REFERENCE_CONCEPTS
 from pipeline.config import SynthParams
 from pipeline.io.atomic import atomic_path
-from pipeline.synth.notes import choose_distractors, write_note
-from pipeline.synth.signals import build_recording, draw_profile, pink_noise
+from pipeline.synth.notes import NoteFacts, choose_distractors, write_note
+from pipeline.synth.scalp import region_words, side_of
+from pipeline.synth.signals import Seizure, Traits, build_recording, draw_traits, pink_noise
+from pipeline.synth.types import (
+    HFO,
+    HFO_P,
+    SECOND_TYPE_P,
+    SEIZURE_TYPES,
+    TYPES_BY_NAME,
+    TypeDealer,
+    draw_non_seizure,
+    draw_type_plan,
+)
 
 COHORTS = {"pretrain": ("train", 0), "cv": ("dev", 1)}  # cohort -> (split folder, seed code)
 #: EEG channels in the order TUH EDFs list them (not the standard order).
@@ -60,57 +71,16 @@ def subject_id(rng: np.random.Generator) -> str:
     return "aaaa" + "".join(chr(ord("a") + int(k)) for k in rng.integers(0, 26, 4))
 
 
-class ConceptDealer:
-    """Deals concepts to patients so that every concept appears about equally often.
-
-    Concepts come from a stream of seeded random permutations of all 20; each
-    patient takes the next ``k`` distinct ones. This balances counts (each
-    concept appears in about ``total / 20`` patients) without tying concepts
-    together, and patient ``i`` only depends on patients before it.
-    """
-
-    def __init__(self, seed: int, code: int) -> None:
-        self.seed, self.code, self.round = seed, code, 0
-        self.pending: list[str] = []
-
-    def _at(self, i: int) -> str:
-        while i >= len(self.pending):
-            ss = np.random.SeedSequence(self.seed, spawn_key=(self.code, 10**6 + self.round))
-            perm = np.random.default_rng(ss).permutation(len(REFERENCE_CONCEPTS))
-            self.pending.extend(REFERENCE_CONCEPTS[j] for j in perm)
-            self.round += 1
-        return self.pending[i]
-
-    def deal(self, k: int) -> list[str]:
-        """Next ``k`` distinct concepts, with both sides present when ``k >= 2``."""
-        chosen: list[str] = []
-        while len(chosen) < k:
-            i = 0
-            while self._at(i) in chosen:
-                i += 1
-            chosen.append(self.pending.pop(i))
-        sides = {c in SEIZURE_CONCEPTS for c in chosen}
-        if k >= 2 and len(sides) == 1:
-            # Swap the last one for the next concept of the other side.
-            i = 0
-            while (self._at(i) in SEIZURE_CONCEPTS) in sides or self._at(i) in chosen:
-                i += 1
-            chosen[-1], self.pending[i] = self.pending[i], chosen[-1]
-        return sorted(chosen, key=REFERENCE_CONCEPTS.index)
-
-
 def place_seizures(
-    rng: np.random.Generator,
-    duration_s: float,
-    n: int,
-    seizure_duration_s: tuple[float, float],
+    rng: np.random.Generator, duration_s: float, durations: list[float]
 ) -> list[list[float]]:
     """Non-overlapping seizure intervals in seconds (rounded to 4 decimals).
 
-    Seizures start after ``FIRST_SEIZURE_S``, are ``SEIZURE_GAP_S`` apart and
-    end ``TAIL_S`` before the end; seizures that do not fit are dropped.
+    Seizures of the given ``durations`` start after ``FIRST_SEIZURE_S``, are
+    ``SEIZURE_GAP_S`` apart and end ``TAIL_S`` before the end; seizures that do
+    not fit are dropped from the end of the list.
     """
-    durations = [float(rng.uniform(*seizure_duration_s)) for _ in range(n)]
+    durations = list(durations)
     while durations:
         need = FIRST_SEIZURE_S + sum(durations) + SEIZURE_GAP_S * (len(durations) - 1) + TAIL_S
         if need <= duration_s:
@@ -213,54 +183,121 @@ def _session_dirs(rng: np.random.Generator, n_sessions: int) -> list[tuple[str, 
     return out
 
 
+@dataclass(frozen=True)
+class PatientPlan:
+    """What a patient is made of, drawn before any signal (all of it goes to the truth)."""
+
+    types: tuple[str, ...]
+    plans: dict  # type name -> TypePlan
+    non_seizure: tuple[str, ...]
+    hfo: bool
+    traits: Traits
+
+
+def draw_patient_plan(rng: np.random.Generator, params: SynthParams, primary: str) -> PatientPlan:
+    """Seizure type(s), their concepts, non-seizure concepts, HFO and traits of one patient."""
+    kinds = [TYPES_BY_NAME[primary]]
+    if rng.random() < SECOND_TYPE_P:
+        others = [t for t in SEIZURE_TYPES if t.name != primary]
+        kinds.append(others[int(rng.integers(len(others)))])
+    plans = {k.name: draw_type_plan(rng, k, params.bundle_strength) for k in kinds}
+    non_seizure = draw_non_seizure(rng, kinds, params.bundle_strength)
+    hfo = bool(rng.random() < HFO_P)
+    foci = kinds[0].foci
+    focus = foci[int(rng.integers(len(foci)))]
+    traits = draw_traits(rng, focus, params.ictal_rms)
+    return PatientPlan(tuple(k.name for k in kinds), plans, tuple(non_seizure), hfo, traits)
+
+
+def planted_concepts(plan: PatientPlan, n_seizures: int) -> list[str]:
+    """The concepts a patient's EEG really shows, in REFERENCE_CONCEPTS order.
+
+    Seizure concepts and ``postictal`` need a seizure: a patient without one
+    (possible in the pretrain cohort) shows only the rest.
+    """
+    present = set(plan.non_seizure)
+    if n_seizures:
+        for type_plan in plan.plans.values():
+            present.update(type_plan.concepts)
+        if plan.hfo:
+            present.add(HFO)
+    else:
+        present.discard("postictal")
+    return [c for c in REFERENCE_CONCEPTS if c in present]
+
+
+def note_facts(plan: PatientPlan) -> NoteFacts:
+    """Type words, region, side and frequencies of a patient, as its report states them."""
+    tr = plan.traits
+    type_plans = plan.plans.values()
+    generalized_rhythm = any(
+        TYPES_BY_NAME[p.name].generalized and "rhythmic" in p.concepts for p in type_plans
+    )
+    return NoteFacts(
+        type_words=tuple(
+            TYPES_BY_NAME[t].words.format(region=region_words(tr.focus)) for t in plan.types
+        ),
+        region=region_words(tr.focus),
+        side=side_of(tr.focus),
+        electrode=tr.focus,
+        sw_hz=round(tr.sw_freq, 1),
+        rhythm_hz=round(tr.rhythm_generalized_hz if generalized_rhythm else tr.rhythm_focal_hz),
+        fast_hz=round(tr.fast_hz),
+        pled_hz=round(tr.pled_hz, 1),
+        alpha_hz=round(tr.alpha_hz),
+    )
+
+
 def _generate_patient(
-    params: SynthParams,
-    root: Path,
-    seed: int,
-    cohort: str,
-    index: int,
-    concepts: list[str],
-    subject: str,
+    params: SynthParams, root: Path, seed: int, cohort: str, index: int, primary: str, subject: str
 ) -> tuple[dict, list[dict]]:
     """Write one patient's recordings and note; return its truth rows."""
     split, code = COHORTS[cohort]
     plan_ss, note_ss, signal_ss = np.random.SeedSequence(seed, spawn_key=(code, index)).spawn(3)
-    plan = np.random.default_rng(plan_ss)
-    profile = draw_profile(plan, params.ictal_gain)
-    montage = "02_tcp_le" if plan.random() < 0.3 else "01_tcp_ar"
+    rng = np.random.default_rng(plan_ss)
+    plan = draw_patient_plan(rng, params, primary)
+    montage = "02_tcp_le" if rng.random() < 0.3 else "01_tcp_ar"
     sfreq = params.sfreq
-    if sfreq == 250.0 and plan.random() < ALT_SFREQ_P:
+    if sfreq == 250.0 and rng.random() < ALT_SFREQ_P:
         sfreq = ALT_SFREQ
     labels = edf_labels(montage)
     eeg = [ch for ch in TUH_ORDER if ch not in ("A1", "A2")]
-    sessions = _session_dirs(plan, _draw(plan, params.sessions_per_patient))
+    sessions = _session_dirs(rng, _draw(rng, params.sessions_per_patient))
     low, high = params.seizures_per_recording
     recordings = []
     for session_dir, when in sessions:
-        n_rec = _draw(plan, params.recordings_per_session)
         start = when
-        for token in range(n_rec):
-            duration = float(int(plan.uniform(*params.duration_s)))
-            n_seiz = int(plan.integers(low, high + 1))
+        for token in range(_draw(rng, params.recordings_per_session)):
+            duration = float(int(rng.uniform(*params.duration_s)))
+            n_seiz = int(rng.integers(low, high + 1))
             if cohort == "cv" and high >= 1:
                 n_seiz = max(n_seiz, 1)  # every cv recording gets a seizure crop
-            seizures = place_seizures(plan, duration, n_seiz, params.seizure_duration_s)
-            recordings.append((session_dir, token, start, duration, seizures))
-            start += timedelta(seconds=duration + int(plan.integers(5, 120)))
+            kinds = [plan.types[int(rng.integers(len(plan.types)))] for _ in range(n_seiz)]
+            durations = [
+                params.seizure_duration_scale * float(rng.uniform(*TYPES_BY_NAME[k].duration_s))
+                for k in kinds
+            ]
+            seizures = place_seizures(rng, duration, durations)
+            recordings.append(
+                (session_dir, token, start, duration, seizures, kinds[: len(seizures)])
+            )
+            start += timedelta(seconds=duration + int(rng.integers(5, 120)))
 
-    signal_seeds = signal_ss.spawn(len(recordings))
     rec_rows = []
-    for (session_dir, token, start, duration, seizures), ss in zip(
-        recordings, signal_seeds, strict=True
+    for (session_dir, token, start, duration, seizures, kinds), ss in zip(
+        recordings, signal_ss.spawn(len(recordings)), strict=True
     ):
-        rng = np.random.default_rng(ss)
+        signal_rng = np.random.default_rng(ss)
         session = session_dir[:4]
         rec_id = f"{subject}_{session}_t{token:03d}"
         folder = root / split / subject / session_dir / montage
         folder.mkdir(parents=True, exist_ok=True)
-        n_samples = int(duration * sfreq)
-        eeg_data = build_recording(rng, n_samples, sfreq, eeg, seizures, concepts, profile)
-        extra = _extra_channels(rng, n_samples, sfreq, profile.background_rms)
+        events = [Seizure(a, b, k) for (a, b), k in zip(seizures, kinds, strict=True)]
+        eeg_data, look_alikes = build_recording(
+            signal_rng, int(duration * sfreq), sfreq, eeg, events, plan.plans,
+            plan.non_seizure, plan.hfo, plan.traits, params.generic_share, params.confuser_rate,
+        )  # fmt: skip
+        extra = _extra_channels(signal_rng, eeg_data.shape[1], sfreq, plan.traits.background_rms)
         by_name = dict(zip(eeg, eeg_data, strict=True))
         by_name.update(zip(("A1", "A2", "EKG1", "PHOTIC"), extra, strict=True))
         ordered = np.vstack([by_name[ch] for ch in (*TUH_ORDER, "EKG1", "PHOTIC")])
@@ -280,27 +317,43 @@ def _generate_patient(
                 "sfreq": sfreq,
                 "duration_s": duration,
                 "seizures": seizures,
+                "seizure_types": kinds,
+                "confusers": look_alikes,
             }
         )
 
-    note_rng = np.random.default_rng(note_ss)
-    negated = choose_distractors(note_rng, concepts)
     n_seizures = sum(len(r["seizures"]) for r in rec_rows)
+    planted = planted_concepts(plan, n_seizures)
+    note_rng = np.random.default_rng(note_ss)
+    # One draw per concept whatever report_rate is: the rest of the note does not
+    # change when only report_rate does.
+    kept = note_rng.random(len(REFERENCE_CONCEPTS)) < params.report_rate
+    reported = [
+        c for c, keep in zip(REFERENCE_CONCEPTS, kept, strict=True) if keep and c in planted
+    ]
+    negated = choose_distractors(note_rng, planted)
     first_session = sessions[0][0]
     note = root / split / subject / first_session / f"{subject}_{first_session[:4]}.txt"
-    note.write_text(write_note(note_rng, concepts, negated, n_seizures), encoding="utf-8")
+    text = write_note(note_rng, reported, negated, n_seizures, note_facts(plan))
+    note.write_text(text, encoding="utf-8")
     patient = {
         "subject": subject,
         "cohort": cohort,
         "split": split,
         "montage": montage,
         "sfreq": sfreq,
-        "planted": concepts,
-        "planted_bits": [int(c in concepts) for c in REFERENCE_CONCEPTS],
+        "seizure_types": list(plan.types),
+        "type_concepts": {k: list(v.concepts) for k, v in plan.plans.items()},
+        "focus": plan.traits.focus,
+        "region": region_words(plan.traits.focus),
+        "planted": planted,
+        "planted_bits": [int(c in planted) for c in REFERENCE_CONCEPTS],
+        "reported": reported,
+        "reported_bits": [int(c in reported) for c in REFERENCE_CONCEPTS],
         "negated": negated,
         "note_path": note.relative_to(root).as_posix(),
         "n_seizures": n_seizures,
-        "profile": asdict(profile),
+        "traits": asdict(plan.traits),
     }
     return patient, rec_rows
 
@@ -328,28 +381,27 @@ def generate_corpus(params: SynthParams, root: str | Path, seed: int) -> dict:
     taken: set[str] = set()
     for cohort, count in (("pretrain", params.n_pretrain), ("cv", params.n_cv)):
         _, code = COHORTS[cohort]
-        dealer = ConceptDealer(seed, code)
+        dealer = TypeDealer(seed, code)
         for i in range(count):
             id_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(code, i, 99)))
             subject = subject_id(id_rng)
             while subject in taken:  # rare collision: draw again from the same stream
                 subject = subject_id(id_rng)
             taken.add(subject)
-            k_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(code, i, 98)))
-            k = _draw(k_rng, params.concepts_per_patient)
-            jobs.append((cohort, i, dealer.deal(k), subject))
+            jobs.append((cohort, i, dealer.primary(i).name, subject))
 
     patients, recordings = [], []
     with atomic_path(root) as tmp:
         tmp.mkdir()
-        for cohort, i, concepts, subject in tqdm(jobs, desc="synth patients", unit="patient"):
-            patient, rows = _generate_patient(params, tmp, seed, cohort, i, concepts, subject)
+        for cohort, i, primary, subject in tqdm(jobs, desc="synth patients", unit="patient"):
+            patient, rows = _generate_patient(params, tmp, seed, cohort, i, primary, subject)
             patients.append(patient)
             recordings.extend(rows)
     return {
-        "version": 1,
+        "version": 2,
         "seed": seed,
         "concepts": list(REFERENCE_CONCEPTS),
+        "non_seizure_concepts": list(NON_SEIZURE_CONCEPTS),
         "patients": patients,
         "recordings": recordings,
         "summary": {

@@ -1,7 +1,9 @@
 """TUH-style EEG reports for synthetic patients (spec section 10).
 
-The report describes the patient's planted concepts in varied clinical wording
-(several phrasings per concept, abbreviations included), adds negated
+The report names the patient's seizure type(s) and describes its reported
+concepts in varied clinical wording (several phrasings per concept,
+abbreviations included), with the region, side and frequencies of the
+patient's truth (:class:`NoteFacts`); it adds negated
 distractors for some concepts that were *not* planted, and unrelated history
 (age, gender, reason for study, medications, heart rate).
 
@@ -14,6 +16,7 @@ seizure description) so that a note never implies a concept it does not plant.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,10 +25,10 @@ from pipeline.concepts import REFERENCE_CONCEPTS, SEIZURE_CONCEPTS
 #: Positive phrasings per concept; ``{side}`` and ``{region}`` are filled in.
 PRESENT: dict[str, tuple[str, ...]] = {
     "spike and wave": (
-        "generalized 3 Hz spike and wave discharges",
-        "3 per second SW complexes with frontal predominance",
-        "spike-and-slow-wave complexes at approximately 3 Hz",
-        "bursts of generalized spike-wave at 3 Hz",
+        "generalized {sw_hz} Hz spike and wave discharges",
+        "{sw_hz} per second SW complexes with frontal predominance",
+        "spike-and-slow-wave complexes at approximately {sw_hz} Hz",
+        "bursts of generalized spike-wave at {sw_hz} Hz",
     ),
     "sharp wave": (
         "sharp waves in the {region} region",
@@ -73,12 +76,12 @@ PRESENT: dict[str, tuple[str, ...]] = {
         "rhythmic theta activity",
         "rhythmic delta-theta activity",
         "monomorphic rhythmic activity",
-        "rhythmic 5 Hz activity",
+        "rhythmic {rhythm_hz} Hz activity",
     ),
     "fast": (
         "low voltage fast activity",
         "fast activity in the beta range",
-        "fast beta frequency activity",
+        "{fast_hz} Hz fast beta frequency activity",
         "LVFA (low voltage fast activity) at onset",
     ),
     "artifacts": (
@@ -126,7 +129,7 @@ PRESENT: dict[str, tuple[str, ...]] = {
     "PLED": (
         "PLEDs over the {side_word} hemisphere",
         "periodic lateralized epileptiform discharges, {side}",
-        "LPDs at approximately 1 Hz, {side}",
+        "LPDs at approximately {pled_hz} Hz, {side}",
         "lateralized periodic discharges over the {side_word} hemisphere",
     ),
     "phase reversal": (
@@ -136,10 +139,10 @@ PRESENT: dict[str, tuple[str, ...]] = {
         "a focal transient that phase reverses at {electrode}",
     ),
     "background": (
-        "a posterior dominant rhythm of {alpha} Hz",
-        "a well-developed {alpha} Hz alpha rhythm posteriorly",
-        "a normal background with a {alpha} Hz PDR",
-        "a symmetric {alpha} Hz posterior background rhythm, reactive to eye opening",
+        "a posterior dominant rhythm of {alpha_hz} Hz",
+        "a well-developed {alpha_hz} Hz alpha rhythm posteriorly",
+        "a normal background with a {alpha_hz} Hz PDR",
+        "a symmetric {alpha_hz} Hz posterior background rhythm, reactive to eye opening",
     ),
 }
 
@@ -241,26 +244,54 @@ OTHER_OPENERS = (
     "Outside the seizures there are",
     "The interictal record demonstrates",
 )
-ELECTRODES = ("F3", "F4", "C3", "C4", "T3", "T4", "F7", "F8", "P3", "P4")
-REGION_WORDS = (
-    "left temporal",
-    "right temporal",
-    "left frontal",
-    "right frontal",
-    "left central",
-    "right central",
-)
 NUMBER_WORDS = ("No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight")
+TYPE_OPENERS = (
+    "The events are consistent with {types}.",
+    "Seizure type: {types}.",
+    "The electroclinical picture is that of {types}.",
+)
 
 
-def _fill(rng: np.random.Generator, template: str) -> str:
-    side_word = "left" if rng.random() < 0.5 else "right"
+@dataclass(frozen=True)
+class NoteFacts:
+    """What a report states about where and how fast: copied from the patient's truth.
+
+    Attributes
+    ----------
+    type_words : tuple of str
+        Clinical name of each seizure type (e.g. "typical absence seizures").
+    region : str
+        Focus in report wording, e.g. "left anterior temporal".
+    side : str
+        "left" or "right".
+    electrode : str
+        The focus electrode (phase reversals are reported there).
+    sw_hz, rhythm_hz, fast_hz, pled_hz, alpha_hz : float
+        The patient's frequencies (Hz), rounded as a reader would.
+    """
+
+    type_words: tuple[str, ...]
+    region: str
+    side: str
+    electrode: str
+    sw_hz: float
+    rhythm_hz: float
+    fast_hz: float
+    pled_hz: float
+    alpha_hz: float
+
+
+def _fill(rng: np.random.Generator, template: str, facts: NoteFacts) -> str:
     return template.format(
-        region=REGION_WORDS[rng.integers(len(REGION_WORDS))],
-        side=f"over the {side_word} hemisphere" if rng.random() < 0.5 else f"on the {side_word}",
-        side_word=side_word,
-        electrode=ELECTRODES[rng.integers(len(ELECTRODES))],
-        alpha=f"{rng.integers(8, 12)}",
+        region=facts.region,
+        side=f"over the {facts.side} hemisphere" if rng.random() < 0.5 else f"on the {facts.side}",
+        side_word=facts.side,
+        electrode=facts.electrode,
+        sw_hz=f"{facts.sw_hz:g}",
+        rhythm_hz=f"{facts.rhythm_hz:g}",
+        fast_hz=f"{facts.fast_hz:g}",
+        pled_hz=f"{facts.pled_hz:g}",
+        alpha_hz=f"{facts.alpha_hz:g}",
     )
 
 
@@ -290,6 +321,7 @@ def write_note(
     planted: Sequence[str],
     negated: Sequence[str],
     n_seizures: int,
+    facts: NoteFacts,
 ) -> str:
     """A TUH-style report (plain text, upper-case section headers).
 
@@ -298,17 +330,23 @@ def write_note(
     rng : numpy.random.Generator
         Draws wording, history and vitals.
     planted : sequence of str
-        Concepts present in the patient's EEG (each mentioned positively).
+        Concepts the report names as present (the planted ones it reports).
     negated : sequence of str
         Concepts absent from the EEG that are mentioned negated.
     n_seizures : int
-        Seizures captured over the patient's recordings (described generically).
+        Seizures captured over the patient's recordings.
+    facts : NoteFacts
+        Seizure type words, focus and frequencies, from the truth.
     """
     age = int(rng.integers(18, 90))
     gender = "woman" if rng.random() < 0.5 else "man"
     meds = rng.choice(MEDICATIONS, size=int(rng.integers(0, 4)), replace=False).tolist()
-    seizure_part = [_fill(rng, _pick(rng, PRESENT[c])) for c in planted if c in SEIZURE_CONCEPTS]
-    other_part = [_fill(rng, _pick(rng, PRESENT[c])) for c in planted if c not in SEIZURE_CONCEPTS]
+    seizure_part = [
+        _fill(rng, _pick(rng, PRESENT[c]), facts) for c in planted if c in SEIZURE_CONCEPTS
+    ]
+    other_part = [
+        _fill(rng, _pick(rng, PRESENT[c]), facts) for c in planted if c not in SEIZURE_CONCEPTS
+    ]
 
     description = []
     if n_seizures > 0:
@@ -321,6 +359,7 @@ def write_note(
             description.append(f"{opener[0].upper()}{opener[1:]} {_join(seizure_part)}.")
         else:
             description.append(opener[0].upper() + opener[1:].rsplit(",", 1)[0] + ".")
+        description.append(_pick(rng, TYPE_OPENERS).format(types=_join(facts.type_words)))
     if other_part:
         description.append(f"{_pick(rng, OTHER_OPENERS)} {_join(other_part)}.")
     negations = [_pick(rng, ABSENT[c]) for c in negated]
@@ -331,7 +370,7 @@ def write_note(
 
     impression = ["ABNORMAL EEG." if planted or n_seizures else "NORMAL EEG."]
     if planted:
-        again = [_fill(rng, _pick(rng, PRESENT[c])) for c in planted]
+        again = [_fill(rng, _pick(rng, PRESENT[c]), facts) for c in planted]
         impression.append(f"Findings include {_join(again)}.")
     impression.extend(negations[split:])
 
