@@ -1,4 +1,6 @@
-"""DVC stage ``train@<detector>-<fold>``: every Table 1 method on one fold (spec section 8).
+"""DVC stage ``train@<detector>-<fold>``: every Table 1 method and reference row on one fold.
+
+Spec sections 8 (methods) and 11 (reference rows).
 
 Usage: ``python stages/train.py {deepsoz,cnnblstm} FOLD``
 """
@@ -31,7 +33,8 @@ def main() -> None:
         else ""
     )
     print(
-        f"train {args.detector} fold {args.fold}: {len(record['methods'])} methods on "
+        f"train {args.detector} fold {args.fold}: {len(record['methods'])} methods + "
+        f"{len(record.get('references', {}))} reference rows on "
         f"{record['device']} in {seconds:.0f} s ({record['n_train_crops']} train / "
         f"{record['n_val_crops']} val / {record['n_test_crops']} held-out crops){summary} "
         f"-> {fold_output_dir(params, args.detector, args.fold)}"

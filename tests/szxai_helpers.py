@@ -3,7 +3,10 @@
 Concept n present for a patient adds ``strength`` along direction n to that
 patient's latents: in seizure windows for seizure concepts, elsewhere for
 non-seizure ones. So a head that works must learn it, and one that is broken
-cannot, which is what the tests need.
+cannot, which is what the tests need. The reference rows' inputs follow suit:
+``h_pre`` (PRE_DIM) and the EEG features ``f`` (FEATURE_DIM, in
+``features/windows-cv.parquet``) carry the same directions, ``h_random`` is
+pure noise.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pipeline.config import Params
 
 N_CONCEPTS = 4  # concepts 0, 1 seizure; 2, 3 non-seizure
 SEIZURE_SIDE = np.array([True, True, False, False])
+PRE_DIM, FEATURE_DIM = 5, 7
 
 
 def make_cohort(
@@ -28,10 +32,10 @@ def make_cohort(
     strength: float = 3.0,
     seed: int = 0,
 ) -> dict[str, Path]:
-    """Write latents.parquet, labels.parquet, bank.parquet and folds.csv under ``root``.
+    """Write latents.parquet, features, labels.parquet, bank.parquet and folds.csv under ``root``.
 
     Every subject has one crop; the last two windows of every crop are padding.
-    Returns the four paths by name.
+    Returns the five paths by name.
     """
     rng = np.random.default_rng(seed)
     subjects = [f"s{i:02d}" for i in range(n_subjects)]
@@ -43,25 +47,37 @@ def make_cohort(
         seizure[5:15] = True
         is_pad = np.zeros(n_windows, bool)
         is_pad[-2:] = True
-        h = rng.normal(size=(n_windows, latent_dim)).astype(np.float32)
-        for n in np.flatnonzero(labels[s]):
-            h[seizure if SEIZURE_SIDE[n] else ~seizure, n] += strength
-        h[is_pad] = 0.0
+        vectors = {}
+        for name, dim in (("h", latent_dim), ("h_pre", PRE_DIM), ("f", FEATURE_DIM),
+                          ("h_random", latent_dim)):  # fmt: skip
+            v = rng.normal(size=(n_windows, dim)).astype(np.float32)
+            if name != "h_random":
+                for n in np.flatnonzero(labels[s]):
+                    v[seizure if SEIZURE_SIDE[n] else ~seizure, n] += strength
+            v[is_pad] = 0.0
+            vectors[name] = v
         p_sz = np.where(seizure, 0.9, 0.05).astype(np.float32)
         for t in range(n_windows):
             rows.append({"crop_id": f"{subject}_c00", "recording_id": f"{subject}_r",
                          "subject": subject, "window_index": t,
                          "label": int(seizure[t] and not is_pad[t]), "is_pad": bool(is_pad[t]),
-                         "p_sz": float(p_sz[t]), "h": h[t].tolist()})  # fmt: skip
+                         "p_sz": float(p_sz[t]),
+                         **{name: v[t].tolist() for name, v in vectors.items()}})  # fmt: skip
     paths = {name: root / file for name, file in (
         ("latents", "latents/deepsoz/latents.parquet"), ("labels", "labels/labels.parquet"),
-        ("bank", "bank.parquet"), ("folds", "folds.csv"))}  # fmt: skip
+        ("bank", "bank.parquet"), ("folds", "folds.csv"),
+        ("features", "features/windows-cv.parquet"))}  # fmt: skip
     for path in paths.values():
         path.parent.mkdir(parents=True, exist_ok=True)
-    pl.DataFrame(rows).with_columns(
+    frame = pl.DataFrame(rows).with_columns(
         pl.col("window_index").cast(pl.Int16), pl.col("label").cast(pl.Int8),
         pl.col("p_sz").cast(pl.Float32), pl.col("h").cast(pl.Array(pl.Float32, latent_dim)),
-    ).write_parquet(paths["latents"])  # fmt: skip
+        pl.col("h_pre").cast(pl.Array(pl.Float32, PRE_DIM)),
+        pl.col("h_random").cast(pl.Array(pl.Float32, latent_dim)),
+        pl.col("f").cast(pl.Array(pl.Float32, FEATURE_DIM)),
+    )  # fmt: skip
+    frame.drop("f").write_parquet(paths["latents"])
+    frame.select("crop_id", "window_index", "is_pad", "f").write_parquet(paths["features"])
     pl.DataFrame({"subject": subjects, "labels": labels.tolist(), "n_notes": [1] * n_subjects}
                  ).with_columns(pl.col("labels").cast(pl.Array(pl.Int8, N_CONCEPTS))
                  ).write_parquet(paths["labels"])  # fmt: skip
@@ -87,6 +103,7 @@ def cohort_params(root: Path, **top_level) -> Params:
         "epochs": 40, "patience": 40, "batch_crops": 4,
         "folds": {"ids": [0, 1, 2], "path": str(root / "folds.csv")},
         "detector": {"out_dir": str(root / "latents")},
+        "features": {"out_dir": str(root / "features")},
         "labels": {"out_dir": str(root / "labels")},
         "concepts": {"bank_path": str(root / "bank.parquet"), "n_concepts": N_CONCEPTS},
         "train": {"hidden": 16, "val_fraction": 0.2, "train_windows": None,

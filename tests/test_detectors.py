@@ -22,6 +22,7 @@ from pipeline.detectors.run import run_detector
 from pipeline.detectors.training import (
     freeze,
     load_checkpoint,
+    random_detector,
     weighted_loss,
     window_auroc,
 )
@@ -92,6 +93,8 @@ CNNBLSTM_KEYS = {
     "fc1.bias": (2,),
 }
 LATENT_DIM = {"deepsoz": 200, "cnnblstm": 40}
+#: Size of the BiLSTM input (h_pre): the global token's output / the pooled CNN features.
+PRE_DIM = {"deepsoz": 200, "cnnblstm": 40}
 
 
 def _n_params(model: torch.nn.Module) -> int:
@@ -145,10 +148,14 @@ def test_output_shapes_and_trailing_padding_is_skipped(name):
     out = model(x, pad)
     assert out.logits.shape == (2, 9, 2)
     assert out.latents.shape == (2, 9, LATENT_DIM[name])
+    assert out.pre.shape == (2, 9, PRE_DIM[name]) and model.pre_dim == PRE_DIM[name]
     # The real windows of the padded crop see exactly what they see without the padding.
     alone = model(x[1:, :6])
     torch.testing.assert_close(out.latents[1, :6], alone.latents[0], rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(out.pre[1, :6], alone.pre[0], rtol=1e-5, atol=1e-6)
     assert torch.count_nonzero(out.latents[1, 6:]) == 0
+    assert torch.count_nonzero(out.pre[1, 6:]) == 0
+    assert torch.count_nonzero(out.pre[0]) > 0
     with pytest.raises(ValueError, match="trailing"):
         model(x, torch.flip(pad, dims=[1]))
 
@@ -270,8 +277,8 @@ def test_frozen_extraction_is_bit_identical_and_leaves_batchnorm_alone(tiny_corp
     before = {k: v.clone() for k, v in model.state_dict().items()}
     windows = WindowFile(tiny_corpus / "windows-cv.parquet")
     cpu = torch.device("cpu")
-    first = [(p.copy(), h.copy()) for _, p, h in run_frozen(model, windows, 2, cpu)]
-    second = [(p.copy(), h.copy()) for _, p, h in run_frozen(model, windows, 2, cpu)]
+    first = [(o.p_sz.copy(), o.h.copy()) for o in run_frozen(model, windows, 2, cpu)]
+    second = [(o.p_sz.copy(), o.h.copy()) for o in run_frozen(model, windows, 2, cpu)]
     for (p1, h1), (p2, h2) in zip(first, second, strict=True):
         assert np.array_equal(p1, p2) and np.array_equal(h1, h2)
     for key, value in model.state_dict().items():
@@ -320,6 +327,8 @@ def test_tiny_train_and_extract_writes_the_output_contract(tmp_path, tiny_corpus
             ("is_pad", pa.bool_()),
             ("p_sz", pa.float32()),
             ("h", pa.list_(pa.float32(), 40)),
+            ("h_pre", pa.list_(pa.float32(), 40)),
+            ("h_random", pa.list_(pa.float32(), 40)),
         ]
     )
     assert table.num_rows == 3 * N_WINDOWS
@@ -331,18 +340,26 @@ def test_tiny_train_and_extract_writes_the_output_contract(tmp_path, tiny_corpus
 
     meta = read_detector_metadata(out / "latents.parquet")
     assert meta == json.loads(table.schema.metadata[METADATA_KEY])
-    assert meta["detector"] == "cnnblstm" and meta["latent_dim"] == 40
+    assert meta["detector"] == "cnnblstm" and meta["latent_dim"] == 40 and meta["pre_dim"] == 40
     assert meta["auroc"] == pytest.approx(report["auroc"])
     weights_sha256 = hashlib.sha256((out / "weights.pt").read_bytes()).hexdigest()
     assert meta["weights_sha256"] == weights_sha256
     assert meta["source"] == "trained" and meta["checkpoint_sha256"] is None
 
-    # weights.pt reloads strictly and reproduces p_sz of the file.
+    # weights.pt reloads strictly and reproduces p_sz and h_pre of the file; h_random
+    # is the seeded random-init control, a different network.
     model = load_checkpoint("cnnblstm", out / "weights.pt", torch.device("cpu"))
     crop = next(iter(WindowFile(tiny_corpus / "windows-cv.parquet")))
-    logits = freeze(model)(torch.from_numpy(crop.eeg[None].copy())).logits
-    p_sz = torch.softmax(logits, -1)[0, :, 1].numpy()
+    eeg = torch.from_numpy(crop.eeg[None].copy())
+    frozen = freeze(model)(eeg)
+    p_sz = torch.softmax(frozen.logits, -1)[0, :, 1].numpy()
     np.testing.assert_allclose(table.column("p_sz").to_numpy()[:N_WINDOWS], p_sz, atol=1e-6)
+    first = table.slice(0, N_WINDOWS)
+    np.testing.assert_allclose(_column(first, "h_pre"), frozen.pre[0].numpy(), atol=1e-5)
+    control = random_detector("cnnblstm", 5, torch.device("cpu"))(eeg).latents[0].numpy()
+    np.testing.assert_allclose(_column(first, "h_random"), control, atol=1e-5)
+    assert not np.allclose(_column(first, "h_random"), _column(first, "h"), atol=1e-3)
+    assert meta["random_seed"] is not None
 
     # The report: AUROC over the non-padding windows, counted as scikit-learn does.
     saved = json.loads((tmp_path / "reports" / "cnnblstm.json").read_text())
@@ -373,9 +390,46 @@ def test_tiny_train_and_extract_writes_the_output_contract(tmp_path, tiny_corpus
     again = run_detector("cnnblstm", with_checkpoint)
     assert again["source"] == "checkpoint" and again["epochs_run"] == 0
     reloaded = pq.read_table(tmp_path / "again" / "cnnblstm" / "latents.parquet")
-    assert reloaded.select(["p_sz", "h"]).equals(table.select(["p_sz", "h"]))
+    vectors = ["p_sz", "h", "h_pre", "h_random"]
+    assert reloaded.select(vectors).equals(table.select(vectors))
     meta = read_detector_metadata(tmp_path / "again" / "cnnblstm" / "latents.parquet")
     assert meta["checkpoint_sha256"] == weights_sha256
+
+
+def _column(table: pa.Table, name: str) -> np.ndarray:
+    """A fixed-size list column as a (rows, size) array."""
+    values = table.column(name).combine_chunks()
+    return values.flatten().to_numpy().reshape(len(values), -1)
+
+
+@pytest.mark.parametrize("name", sorted(DETECTORS))
+def test_random_control_is_seeded_frozen_and_not_the_trained_model(tiny_corpus, name):
+    cpu = torch.device("cpu")
+    torch.manual_seed(11)
+    state = torch.random.get_rng_state()
+    control = random_detector(name, 5, cpu)
+    # Forked RNG: building the control leaves the caller's stream where it was.
+    assert torch.equal(torch.random.get_rng_state(), state)
+    same, other = random_detector(name, 5, cpu), random_detector(name, 6, cpu)
+    for key, value in control.state_dict().items():
+        assert torch.equal(value, same.state_dict()[key]), key
+    assert any(not torch.equal(v, other.state_dict()[k]) for k, v in control.state_dict().items())
+    assert not control.training and not any(p.requires_grad for p in control.parameters())
+
+    torch.manual_seed(3)
+    model = freeze(DETECTORS[name]())
+    windows = WindowFile(tiny_corpus / "windows-cv.parquet")
+    outputs = list(run_frozen(model, windows, 2, cpu, control))
+    again = list(run_frozen(model, windows, 2, cpu, random_detector(name, 5, cpu)))
+    for out, rerun in zip(outputs, again, strict=True):
+        n = len(out.crop.label)
+        assert out.h.shape == out.h_random.shape == (n, LATENT_DIM[name])
+        assert out.h_pre.shape == (n, PRE_DIM[name])
+        assert np.array_equal(out.h_random, rerun.h_random)  # deterministic for a seed
+        assert not np.allclose(out.h_random, out.h, atol=1e-3)
+        assert np.count_nonzero(out.h_pre[out.crop.is_pad]) == 0
+    # Without a control there is no h_random.
+    assert next(run_frozen(model, windows, 2, cpu)).h_random is None
 
 
 def test_device_choice():

@@ -4,7 +4,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from pipeline.evaluate.collect import concept_scores, fold_scores
+from pipeline.evaluate.collect import concept_scores, control_mask, fold_scores
+from pipeline.evaluate.table import summarise_folds
 
 
 def _predictions(n_crops: int = 40) -> pl.DataFrame:
@@ -60,3 +61,33 @@ def test_fold_auroc_scores_the_probabilities_not_the_threshold():
     assert by_method["szxai"]["recall"] == 0.0 and by_method["szxai"]["auroc"] == 1.0
     assert by_method["yan"]["auroc"] == pytest.approx((0.0 + 1.0) / 2)
     assert 0.0 <= by_method["chance"]["auroc"] <= 1.0
+
+
+def test_macro_columns_leave_the_control_concept_out_and_report_it_apart():
+    names = ["spike", "high frequency oscillation", "slowing", "PLED"]
+    control = control_mask(names)
+    assert control.tolist() == [False, True, False, False]
+    rows = []
+    for crop in range(12):
+        fold = crop % 2
+        labels = [crop % 2, int(crop % 3 == 0), int(crop < 6), int(crop % 4 == 0)]
+        # Perfect on every concept but the control, which is ranked backwards.
+        probs = [float(v) for v in labels]
+        probs[1] = 1.0 - probs[1]
+        rows.append({"detector": "deepsoz", "fold": fold, "method": "szxai",
+                     "crop_id": f"c{crop}", "subject": f"s{crop}",
+                     "probs": probs, "labels": labels})  # fmt: skip
+    predictions = pl.DataFrame(rows)
+    with_control = fold_scores(predictions, threshold=0.5, seed=0, control=control)
+    szxai = with_control.filter(pl.col("method") == "szxai")
+    assert szxai["auroc"].to_list() == [1.0, 1.0] and szxai["recall"].to_list() == [1.0, 1.0]
+    assert szxai["auroc_hfo"].to_list() == [0.0, 0.0]
+    chance = with_control.filter(pl.col("method") == "chance")
+    assert chance["auroc_hfo"].is_not_nan().all()
+    # Without the mask the control drags the macro AUROC down and has no column of its own.
+    plain = fold_scores(predictions, threshold=0.5, seed=0).filter(pl.col("method") == "szxai")
+    assert plain["auroc"][0] < 1.0 and plain["auroc_hfo"].is_nan().all()
+    # The Table 1 summary carries the control's mean over folds.
+    summary = summarise_folds(with_control)
+    assert summary.filter(pl.col("method") == "szxai")["auroc_hfo"][0] == 0.0
+    assert not summary["reference"].any()

@@ -22,6 +22,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from pipeline.config import (
+    REFERENCES,
     ConceptParams,
     DetectorParams,
     EvaluateParams,
@@ -36,8 +37,9 @@ from pipeline.evaluate.run import DETECTORS, Outputs, run_evaluation
 from pipeline.evaluate.selection import best_fold, heatmap_crops, sample_windows, window_groups
 
 REPO = Path(__file__).resolve().parents[1]
-CONCEPTS = [  # name, side, group: both sides, all four groups
+CONCEPTS = [  # name, side, group: both sides, all four groups, the negative control
     ("spike and wave", "seizure", "spiking"),
+    ("high frequency oscillation", "seizure", "spiking"),
     ("rhythmic", "seizure", "rhythmic"),
     ("burst suppression", "seizure", "background"),
     ("slowing", "non-seizure", "background"),
@@ -45,6 +47,8 @@ CONCEPTS = [  # name, side, group: both sides, all four groups
     ("evolving frequency", "non-seizure", "rhythmic"),
 ]
 N_FOLDS, CROPS_PER_FOLD, N_WINDOWS, D_E = 3, 4, 30, 8
+CONTROL = 1  # index of the negative control in CONCEPTS
+METHODS = ("szxai", "yan", "patricio", *REFERENCES)
 
 
 class StubLLM:
@@ -124,7 +128,7 @@ def _write_detector_latents(out: Path, rng) -> None:
         frame.write_parquet(out / detector / "latents.parquet")
 
 
-def make_project(root: Path, methods=("szxai", "yan", "patricio")) -> Params:
+def make_project(root: Path, methods=METHODS) -> Params:
     """A fake project under ``root`` (reports in ``root/reports``) and its params."""
     rng = np.random.default_rng(42)
     _write_bank(root / "data/concepts/bank.parquet")
@@ -158,7 +162,7 @@ def evaluated(tmp_path_factory):
 
 def test_every_output_exists(evaluated):
     out = evaluated.out
-    for path in (out.table_md, out.table_csv, out.metrics, out.index):
+    for path in (out.table_md, out.table_csv, out.metrics, out.index, out.concept_auroc):
         assert path.is_file(), path
     results = sorted(p.name for p in out.results.iterdir())
     expected = {f"{kind}_{d}.png" for kind in ("confusion", "concepts") for d in DETECTORS}
@@ -179,12 +183,16 @@ def test_pngs_are_real_figures(evaluated):
 def test_table1_equals_a_direct_recomputation(evaluated):
     table = pl.read_csv(evaluated.out.table_csv)
     row = table.filter((pl.col("detector") == "cnnblstm") & (pl.col("method") == "szxai"))
-    per_fold = []
+    per_fold, hfo = [], []
+    keep = np.arange(len(CONCEPTS)) != CONTROL  # the macro columns leave the control out
     for fold in range(N_FOLDS):
         frame = pl.read_parquet(
             evaluated.root / f"data/train/cnnblstm/fold{fold}/predictions.parquet"
         ).filter(pl.col("method") == "szxai")
         labels, probs = np.stack(frame["labels"].to_list()), np.stack(frame["probs"].to_list())
+        if 0 < labels[:, CONTROL].sum() < len(labels):
+            hfo.append(roc_auc_score(labels[:, CONTROL], probs[:, CONTROL]))
+        labels, probs = labels[:, keep], probs[:, keep]
         both = (labels.min(axis=0) == 0) & (labels.max(axis=0) == 1)
         auroc = np.mean(roc_auc_score(labels[:, both], probs[:, both], average=None))
         per_fold.append({**macro_metrics(labels, probs >= 0.5), "auroc": auroc})
@@ -194,8 +202,54 @@ def test_table1_equals_a_direct_recomputation(evaluated):
         assert row[f"{name}_mean"][0] == pytest.approx(np.nanmean(values), abs=1e-6)
         assert row[f"{name}_std"][0] == pytest.approx(np.nanstd(values, ddof=1), abs=1e-6)
         assert metrics["cnnblstm"]["szxai"][name] == pytest.approx(np.nanmean(values), abs=1e-4)
-    assert set(table["method"]) == {"szxai", "yan", "patricio", "chance"}
+    assert hfo and row["auroc_hfo"][0] == pytest.approx(np.mean(hfo), abs=1e-6)
+    assert metrics["cnnblstm"]["szxai"]["auroc_hfo"] == pytest.approx(np.mean(hfo), abs=1e-4)
+    assert set(table["method"]) == {*METHODS, "chance"}
     assert "| deepsoz | szxai |" in evaluated.out.table_md.read_text()
+
+
+def test_reference_rows_follow_the_methods_and_are_marked(evaluated):
+    table = pl.read_csv(evaluated.out.table_csv)
+    deepsoz = table.filter(pl.col("detector") == "deepsoz")
+    assert deepsoz["method"].to_list() == ["szxai", "patricio", "yan", *REFERENCES, "chance"]
+    assert deepsoz["reference"].to_list() == [False] * 3 + [True] * 4 + [False]
+    for column in ("auroc_pooled", "auroc_ci_low", "auroc_ci_high", "auroc_hfo"):
+        assert column in table.columns
+    rows = table.filter(pl.col("method") != "chance")
+    assert (rows["auroc_ci_low"] <= rows["auroc_pooled"]).all()
+    assert (rows["auroc_pooled"] <= rows["auroc_ci_high"]).all()
+    assert table.filter(pl.col("method") == "chance")["auroc_ci_low"].is_null().all()
+    md = evaluated.out.table_md.read_text()
+    assert "| deepsoz | probe-random (reference) |" in md
+    assert re.search(r"\| 0\.\d{3} \[0\.\d{3}, 0\.\d{3}\] \|", md)
+    assert "HFO AUROC (control)" in md.splitlines()[0]
+    metrics = json.loads(evaluated.out.metrics.read_text())
+    assert set(REFERENCES) <= set(metrics["deepsoz"])
+    assert metrics["deepsoz"]["probe"]["auroc_ci_high"] is not None
+    index = evaluated.out.index.read_text(encoding="utf-8")
+    assert "## Reference rows" in index and "`probe-random` = the same" in index
+    assert "percentile-bootstrap interval over patients: 1000 seeded draws" in index
+    assert "other than the negative control (`high frequency oscillation`)" in index
+    assert "[`concept_auroc.csv`](concept_auroc.csv)" in index
+
+
+def test_concept_auroc_csv_has_every_row_and_concept(evaluated):
+    frame = pl.read_csv(evaluated.out.concept_auroc)
+    assert frame.columns == ["detector", "method", "concept", "side", "control", "auroc_mean",
+                             "auroc_folds", "auroc_pooled"]  # fmt: skip
+    assert frame.height == len(DETECTORS) * len(METHODS) * len(CONCEPTS)
+    assert frame.filter(pl.col("control"))["concept"].unique().to_list() == [
+        "high frequency oscillation"
+    ]
+    # Pooled: scikit-learn's AUROC over every held-out crop of the row.
+    crops = pl.concat(
+        pl.read_parquet(evaluated.root / f"data/train/deepsoz/fold{k}/predictions.parquet")
+        for k in range(N_FOLDS)
+    ).filter(pl.col("method") == "features")
+    labels, probs = np.stack(crops["labels"].to_list()), np.stack(crops["probs"].to_list())
+    row = frame.filter((pl.col("detector") == "deepsoz") & (pl.col("method") == "features")
+                       & (pl.col("concept") == "rhythmic"))  # fmt: skip
+    assert row["auroc_pooled"][0] == pytest.approx(roc_auc_score(labels[:, 2], probs[:, 2]))
 
 
 def test_confusion_csv_has_one_row_per_labelled_crop(evaluated):

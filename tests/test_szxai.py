@@ -11,7 +11,7 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from pipeline.config import METHODS, Params
+from pipeline.config import METHODS, REFERENCES, Params
 from pipeline.detectors import DeepSOZ
 from pipeline.detectors.training import freeze
 from pipeline.evaluate.metrics import macro_metrics
@@ -275,8 +275,12 @@ def test_run_fold_writes_the_contract_and_is_reproducible(tmp_path):
     record = run_fold("deepsoz", 2, params)
     out = tmp_path / "train" / "deepsoz" / "fold2"
     predictions = pl.read_parquet(out / "predictions.parquet")
-    assert predictions["method"].unique(maintain_order=True).to_list() == list(METHODS)
-    assert predictions.height == len(METHODS) * record["n_test_crops"]
+    # The methods, then the reference rows of spec section 11, on the same held-out crops.
+    rows = list(METHODS) + list(REFERENCES)
+    assert predictions["method"].unique(maintain_order=True).to_list() == rows
+    assert predictions.height == len(rows) * record["n_test_crops"]
+    assert sorted(record["references"]) == sorted(REFERENCES)
+    assert record["references"]["probe-pre"]["n_inputs"] == 5
     assert len(predictions["probs"][0]) == N_CONCEPTS
     aligned = pl.read_parquet(out / "latents_aligned.parquet")
     assert aligned.height == record["n_test_crops"] * 30
@@ -302,7 +306,7 @@ def test_latent_probe_finds_concepts_only_when_the_latents_carry_them(
     paths = make_cohort(tmp_path, n_subjects=30, strength=strength)
     folds = pl.read_csv(paths["folds"])
     crops = read_crops(paths["latents"], read_labels(paths["labels"]), set(folds["subject"]))
-    assert low < np.nanmean(probe_auroc(crops)) < high
+    assert low < np.nanmean(probe_auroc(crops, SEIZURE_SIDE)) < high
 
 
 def test_crop_score_norm_standardises_across_crops_and_survives_a_single_crop():

@@ -21,10 +21,27 @@ class DetectorOutput(NamedTuple):
         Background / seizure logits; ``softmax(logits)[..., 1]`` is p_sz(t).
     latents : Tensor, shape (B, T, latent_dim)
         h_t, the BiLSTM output at window t.
+    pre : Tensor, shape (B, T, pre_dim)
+        The per-window features that feed the BiLSTM (DeepSOZ: the global
+        token's transformer output, 200-d; CNN-BLSTM: the pooled CNN features,
+        40-d): the ``probe-pre`` reference row of Table 1 (spec section 11).
+        Zero at padding windows, like ``latents``.
     """
 
     logits: torch.Tensor
     latents: torch.Tensor
+    pre: torch.Tensor
+
+
+def zero_padding(values: torch.Tensor, pad_mask: torch.Tensor | None) -> torch.Tensor:
+    """``values`` (B, T, d) with the windows where ``pad_mask`` (B, T) is True set to zero.
+
+    The per-window layers see the zero-filled padding windows and produce
+    non-zero junk there; zeroing it gives every output the BiLSTM's convention.
+    """
+    if pad_mask is None:
+        return values
+    return values.masked_fill(pad_mask[..., None], 0.0)
 
 
 def check_crops(x: torch.Tensor) -> tuple[int, int]:

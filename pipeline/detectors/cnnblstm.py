@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from pipeline.detectors.base import DetectorOutput, check_crops, run_bilstm
+from pipeline.detectors.base import DetectorOutput, check_crops, run_bilstm, zero_padding
 
 #: (output channels, dropout) of the four conv blocks; each block's input is the
 #: previous block's output (the EEG channels for the first). The width also
@@ -32,6 +32,8 @@ class CNNBLSTM(nn.Module):
     """
 
     latent_dim = 40
+    #: Size of the per-window input of the BiLSTM (the pooled CNN features).
+    pre_dim = 40
 
     def __init__(self, n_channels: int = 19):
         super().__init__()
@@ -68,10 +70,12 @@ class CNNBLSTM(nn.Module):
         Returns
         -------
         DetectorOutput
-            ``logits`` (B, T, 2) and ``latents`` (B, T, 40).
+            ``logits`` (B, T, 2), ``latents`` (B, T, 40) and ``pre`` (B, T, 40),
+            the pooled CNN window features that feed the BiLSTM.
         """
         check_crops(crops)
         batch, n_windows, n_channels, n_samples = crops.shape
         features = self._window_features(crops.reshape(batch * n_windows, n_channels, n_samples))
-        latents = run_bilstm(self.lstm, features.reshape(batch, n_windows, -1), pad_mask)
-        return DetectorOutput(self.fc1(latents), latents)
+        features = features.reshape(batch, n_windows, -1)
+        latents = run_bilstm(self.lstm, features, pad_mask)
+        return DetectorOutput(self.fc1(latents), latents, zero_padding(features, pad_mask))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from pipeline.detectors.base import DetectorOutput, check_crops, run_bilstm
+from pipeline.detectors.base import DetectorOutput, check_crops, run_bilstm, zero_padding
 
 
 class DeepSOZ(nn.Module):
@@ -31,6 +31,8 @@ class DeepSOZ(nn.Module):
     """
 
     latent_dim = 200
+    #: Size of the per-window input of the BiLSTM (the global token's output).
+    pre_dim = 200
 
     def __init__(self, n_channels: int = 19, window_samples: int = 200, dropout: float = 0.1):
         super().__init__()
@@ -63,7 +65,8 @@ class DeepSOZ(nn.Module):
         Returns
         -------
         DetectorOutput
-            ``logits`` (B, T, 2) and ``latents`` (B, T, 200).
+            ``logits`` (B, T, 2), ``latents`` (B, T, 200) and ``pre`` (B, T, 200),
+            the global token's transformer output that feeds the BiLSTM.
         """
         check_crops(crops)
         batch, n_windows, n_channels, n_samples = crops.shape
@@ -79,4 +82,4 @@ class DeepSOZ(nn.Module):
         tokens = torch.cat([global_token, tokens], dim=1) + self.pos_encoder(order)
         encoded = self.tx_encoder(tokens)[:, 0].reshape(batch, n_windows, n_samples)
         latents = run_bilstm(self.multi_lstm, encoded, pad_mask)
-        return DetectorOutput(self.multi_linear(latents), latents)
+        return DetectorOutput(self.multi_linear(latents), latents, zero_padding(encoded, pad_mask))

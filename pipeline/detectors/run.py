@@ -3,7 +3,8 @@
 Outputs, for detector ``<name>``:
 
 ``<detector.out_dir>/<name>/``
-    ``latents.parquet`` (see :mod:`pipeline.detectors.extract`), ``weights.pt``
+    ``latents.parquet`` (see :mod:`pipeline.detectors.extract`: p_sz, h_t, the
+    BiLSTM input and a random-init control's h_t per window), ``weights.pt``
     (the frozen float32 ``state_dict``, loadable with ``strict=True``) and
     ``history.json`` (per-epoch training and validation losses).
 ``<detector.reports_dir>/<name>.json``
@@ -27,7 +28,12 @@ from pipeline.config import Params
 from pipeline.detectors import DETECTORS
 from pipeline.detectors.data import WindowFile
 from pipeline.detectors.extract import extract_latents
-from pipeline.detectors.training import TrainingSummary, obtain_detector
+from pipeline.detectors.training import (
+    TrainingSummary,
+    obtain_detector,
+    random_detector,
+    random_seed,
+)
 from pipeline.device import resolve_device
 from pipeline.io.atomic import atomic_path
 
@@ -84,10 +90,14 @@ def run_detector(name: str, params: Params) -> dict:
             "weights_sha256": weights_sha256,
             "windows": str(paths["cv"]),
             "preprocess": _preprocess_metadata(paths["cv"]),
+            # h_random: PyTorch's default initialisation from this seed (never trained).
+            "random_seed": random_seed(params.seed, name),
         }
+        control = random_detector(name, params.seed, device)
         extraction = extract_latents(
-            model, cv, tmp / "latents.parquet", metadata, det.eval_batch_crops, device, name
-        )
+            model, cv, tmp / "latents.parquet", metadata, det.eval_batch_crops, device, name,
+            control=control,
+        )  # fmt: skip
     report = build_report(name, model, training, extraction)
     report_path = params.detector.reports_dir / f"{name}.json"
     with atomic_path(report_path) as tmp:
@@ -113,6 +123,7 @@ def build_report(name: str, model: nn.Module, training: TrainingSummary, extract
         "n_val_subjects": training.n_val_subjects,
         "n_parameters": sum(p.numel() for p in model.parameters()),
         "latent_dim": model.latent_dim,
+        "pre_dim": model.pre_dim,
         "device": training.device,
         "source": training.source,
         "checkpoint": training.checkpoint,

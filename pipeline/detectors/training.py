@@ -347,6 +347,40 @@ def freeze(model: nn.Module) -> nn.Module:
     return model
 
 
+def random_seed(seed: int, name: str) -> int:
+    """Seed of the random-init control of detector ``name`` (its own stream, not training's)."""
+    return zlib.crc32(f"{seed}:{name}:random-init".encode())
+
+
+def random_detector(name: str, seed: int, device: torch.device) -> nn.Module:
+    """A frozen, randomly initialised detector of the same architecture (spec section 11).
+
+    Its latents are the ``probe-random`` control of Table 1: what the
+    architecture and the input statistics give without any training. The
+    weights are PyTorch's default initialisation drawn from
+    :func:`random_seed`, inside a forked RNG so the caller's stream is
+    untouched; BatchNorm keeps its initial statistics (mean 0, variance 1),
+    as a never-trained network would in ``eval()``.
+
+    Parameters
+    ----------
+    name : str
+        Key of :data:`pipeline.detectors.DETECTORS`.
+    seed : int
+        The pipeline seed.
+    device : torch.device
+
+    Returns
+    -------
+    nn.Module
+        Frozen (see :func:`freeze`); the same weights for the same seed.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(random_seed(seed, name))
+        model = DETECTORS[name]()
+    return freeze(model.to(device))
+
+
 def obtain_detector(
     name: str,
     pretrain: WindowFile | None,

@@ -10,6 +10,7 @@ from pathlib import Path
 from pipeline.config import Params
 from pipeline.io.atomic import atomic_path
 from pipeline.szxai.methods import METHOD_SPECS
+from pipeline.szxai.references import REFERENCE_DESCRIPTIONS
 from pipeline.text.summary import Summary
 
 
@@ -21,6 +22,8 @@ def render_index(
     *,
     threshold: float = 0.5,
     n_concepts: int = 20,
+    control_concepts: Sequence[str] = (),
+    bootstrap_draws: int | None = None,
     after_table: Sequence[tuple[str, str]] = (),
     after_figures: Sequence[tuple[str, str]] = (),
 ) -> str:
@@ -39,15 +42,28 @@ def render_index(
     threshold : float
         Probability at or above which a concept counts as predicted.
     n_concepts : int
-        Concepts in the bank (the macro average runs over them).
+        Concepts in the bank (the macro average runs over those that are not controls).
+    control_concepts : sequence of str
+        Negative-control concepts in the bank (left out of the macro average,
+        reported in their own column).
+    bootstrap_draws : int, optional
+        Draws of the patient bootstrap behind the pooled AUROC's interval
+        (None: the table has no interval column).
     after_table, after_figures : sequence of (title, markdown)
         Further sections (methods; summary sentences, notes ...).
     """
+    n_macro = n_concepts - len(control_concepts)
+    controls = ", ".join(f"`{c}`" for c in control_concepts)
+    macro_over = (
+        f"the {n_macro} concepts other than the negative control ({controls})"
+        if control_concepts
+        else f"the {n_concepts} concepts"
+    )
     lines = [
         "# SzXAI results",
         "",
         "Concept (etiology) prediction per crop on held-out folds: recall, precision and "
-        f"specificity at threshold {threshold}, averaged over the {n_concepts} concepts, "
+        f"specificity at threshold {threshold}, averaged over {macro_over}, "
         "mean ± std over the patient-grouped folds. A metric undefined in a fold (no "
         "concept predicted, for precision) is left out of that mean, and the cell says over "
         "how many folds; `n/a`: undefined in every fold. `chance`: random predictions at the "
@@ -55,11 +71,26 @@ def render_index(
         "probabilities in each fold (concepts with both classes among the fold's crops), "
         "free of the threshold: it ranks methods whatever their calibration, 0.5 = chance.",
         "",
-        "## Table 1",
-        "",
-        table_markdown.rstrip(),
-        "",
     ]
+    if bootstrap_draws is not None:
+        lines += [
+            "Pooled AUROC [95 % CI]: the same macro AUROC over all held-out crops pooled "
+            "across the folds (each cv crop once), and its 95 % percentile-bootstrap interval "
+            f"over patients: {bootstrap_draws} seeded draws, each resampling the patients with "
+            "replacement (a patient's crops stay together), macro AUROC of each draw over the "
+            "concepts with both classes in it, 2.5th and 97.5th percentiles. The draws are "
+            "the same for every row, so rows compare on the same resamples.",
+            "",
+        ]
+    if control_concepts:
+        lines += [
+            f"HFO AUROC (control): the AUROC of {controls}, mean over folds. High frequency "
+            "oscillations (80-500 Hz) cannot survive the 30 Hz low-pass at 200 Hz, so no "
+            "row can see them in the EEG: a value clearly above 0.5 means the row predicts "
+            "the label from something else (co-occurring concepts, patient identity).",
+            "",
+        ]
+    lines += ["## Table 1", "", table_markdown.rstrip(), ""]
     lines += _sections(after_table)
     lines += ["## Figures", ""]
     for path, caption in figures:
@@ -130,19 +161,53 @@ def provenance(params: Params, methods: Sequence[str], figure_fold: int | None) 
         "methods": ", ".join(methods),
         "threshold": f"concept predicted when p >= {params.evaluate.threshold}",
         "commit": git_commit(),
-        "tables": "`table1.md`, `table1.csv`, `metrics.json` (`dvc metrics show`); plot "
-        "data in `plots/` (`dvc plots show`)",
+        "tables": "`table1.md`, `table1.csv`, `metrics.json` (`dvc metrics show`), "
+        "`concept_auroc.csv`; plot data in `plots/` (`dvc plots show`)",
     }
 
 
+def _description(method: str) -> str | None:
+    if method in METHOD_SPECS:
+        return METHOD_SPECS[method].description
+    return REFERENCE_DESCRIPTIONS.get(method)
+
+
 def methods_section(methods: Sequence[str]) -> str:
-    """One line per method, from the training code's own descriptions."""
-    lines = [
-        f"- `{m}`: {METHOD_SPECS[m].description}" if m in METHOD_SPECS else f"- `{m}`"
-        for m in methods
-    ]
+    """One line per method and reference row, from the training code's own descriptions."""
+    lines = [f"- `{m}`: {d}" if (d := _description(m)) else f"- `{m}`" for m in methods]
     lines.append("- `chance`: random predictions at each concept's training-fold prevalence")
     return "\n".join(lines)
+
+
+def references_section(methods: Sequence[str], c: float) -> str:
+    """What the reference rows of Table 1 are for (spec section 11)."""
+    present = [m for m in methods if m in REFERENCE_DESCRIPTIONS]
+    names = ", ".join(f"`{m}`" for m in present)
+    return (
+        f"The rows marked (reference) ({names}) are not methods: they show what the data "
+        "allows, on exactly the methods' folds, crops and labels. Each pools per-window "
+        "vectors per crop with the trained detector's p_sz (seizure concepts) or 1 - p_sz "
+        "(non-seizure concepts), padding excluded, and fits one class-balanced logistic "
+        f"regression per concept (standardised inputs, L2, fixed C = {c}, `train.reference_c`) "
+        "on the fold's training crops only. `features` = what plain EEG features give; "
+        "`probe` = what the frozen latents the methods read carry linearly (a head far "
+        "below it has a training problem, not a data problem); `probe-random` = the same "
+        "on a randomly initialised detector of the same architecture (architecture and "
+        "input statistics, no training); `probe-pre` = the layer feeding the detector's "
+        "BiLSTM. Trained latents that carry no more than `probe-random` mean the method's "
+        "premise (the detector's latents hold the etiology) fails on this data."
+    )
+
+
+def concept_auroc_section(csv_path: Path, index_path: Path) -> str:
+    """The link to the per-concept AUROC table, with what its columns mean."""
+    link = os.path.relpath(csv_path, index_path.parent)
+    return (
+        f"[`{link}`]({link}): the AUROC of every concept for every row of Table 1 except "
+        "chance (detector, method, concept, side, control): `auroc_mean` over the folds "
+        "where the concept has both classes (`auroc_folds` of them), and `auroc_pooled` "
+        "over all held-out crops pooled across the folds."
+    )
 
 
 def summaries_section(summaries: dict[str, Summary]) -> str:

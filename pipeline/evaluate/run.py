@@ -5,7 +5,10 @@ Inputs are the per-fold outputs of ``train@<detector>-<fold>``
 ``latents_aligned.parquet``), the frozen detectors' latents (for their ROC) and
 the concept bank. Outputs, all under ``evaluate.reports_dir``:
 
-- ``table1.md``, ``table1.csv``, ``metrics.json`` (``dvc metrics show``);
+- ``table1.md``, ``table1.csv``, ``metrics.json`` (``dvc metrics show``): the
+  methods, the reference rows (spec section 11) and chance;
+- ``concept_auroc.csv``: per-concept AUROC of every row (mean over folds and
+  over all held-out crops pooled);
 - ``results/``: the PNG figures (Fig 3a/3b/4, per-concept scores, ROC);
 - ``plots/``: the CSV data of the DVC plots (group confusion, ROC);
 - ``index.md``: every table and figure with a one-line caption, and provenance.
@@ -25,12 +28,15 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pipeline.config import Params
+from pipeline.config import REFERENCES, Params
 from pipeline.detectors import DETECTORS as DETECTOR_MODELS
 from pipeline.evaluate import figures
 from pipeline.evaluate.collect import (
     as_matrix,
+    auroc_intervals,
+    concept_aurocs,
     concept_scores,
+    control_mask,
     detector_roc,
     fold_dir,
     fold_scores,
@@ -38,8 +44,10 @@ from pipeline.evaluate.collect import (
 )
 from pipeline.evaluate.groups import GROUPS, count_pairs, group_assignments
 from pipeline.evaluate.report import (
+    concept_auroc_section,
     methods_section,
     provenance,
+    references_section,
     render_index,
     summaries_section,
     upstream_figures,
@@ -89,6 +97,10 @@ class Outputs:
         return self.root / "metrics.json"
 
     @property
+    def concept_auroc(self) -> Path:
+        return self.root / "concept_auroc.csv"
+
+    @property
     def results(self) -> Path:
         return self.root / "results"
 
@@ -119,9 +131,12 @@ class Evaluation:
             for row in self.summary.filter(pl.col("method") == ALIGNED_METHOD).iter_rows(named=True)
         ]
         n_llm = sum(s.source == "llm" for s in self.summaries.values())
-        methods = self.summary.filter(pl.col("method") != "chance")["method"].n_unique()
+        present = set(self.summary["method"])
+        references = len(present & set(REFERENCES))
+        methods = len(present - set(REFERENCES) - {"chance"})
         return (
-            f"evaluate: {self.n_crops} held-out crops, {methods} methods + chance; szxai "
+            f"evaluate: {self.n_crops} held-out crops, {methods} methods + {references} "
+            f"reference rows + chance; szxai "
             f"{'; '.join(scores) or 'not run'}; {len(self.figures)} figures "
             f"({n_llm}/{len(self.summaries)} Fig 4 summaries by the LLM) -> {index}"
         )
@@ -360,10 +375,14 @@ def run_evaluation(params: Params, llm) -> Evaluation:
     ev = params.evaluate
     out = Outputs(Path(ev.reports_dir))
     concepts = read_concepts(params.concepts.bank_path)
+    control = control_mask(concepts["name"].to_list())
     predictions = read_predictions(params.train.out_dir, DETECTORS, params.folds.n_folds)
-    per_fold = fold_scores(predictions, ev.threshold, params.seed)
-    summary = summarise_folds(per_fold)
+    per_fold = fold_scores(predictions, ev.threshold, params.seed, control)
+    intervals = auroc_intervals(predictions, control, params.seed, ev.bootstrap_draws)
+    summary = summarise_folds(per_fold, intervals)
     table = write_tables(summary, out)
+    with atomic_path(out.concept_auroc) as tmp:
+        concept_aurocs(predictions, concepts, control).write_csv(tmp, float_precision=6)
 
     present = predictions["method"].unique().to_list()
     methods = [m for m in METHOD_ORDER if m in present] + sorted(set(present) - set(METHOD_ORDER))
@@ -387,10 +406,25 @@ def run_evaluation(params: Params, llm) -> Evaluation:
         notes.append(("Fig 4 summary sentences", summaries_section(result.summaries)))
     if result.notes:
         notes.append(("Skipped", "\n".join(f"- {n}" for n in result.notes)))
+    controls = [n for n, c in zip(concepts["name"], control, strict=True) if c]
+    after_table = [("Methods", methods_section(methods))]
+    if set(methods) & set(REFERENCES):
+        after_table.append(
+            ("Reference rows", references_section(methods, params.train.reference_c))
+        )
+    after_table.append(("Per-concept AUROC", concept_auroc_section(out.concept_auroc, out.index)))
+    audit = out.root / "audit.md"
+    if params.data.source == "synthetic" and audit.is_file():
+        after_table.append((
+            "Corpus audit",
+            "[audit.md](audit.md): nuisance AUROC per concept (recording duration, number of "
+            "seizures, sampling rate, montage, ictal rms), the frozen detectors' sensitivity "
+            "per seizure type and the clipped fraction of seizure samples per type.",
+        ))  # fmt: skip
     index = render_index(
         table, result.figures, provenance(params, methods, fold), out.index,
-        threshold=ev.threshold, n_concepts=concepts.height,
-        after_table=[("Methods", methods_section(methods))], after_figures=notes,
+        threshold=ev.threshold, n_concepts=concepts.height, control_concepts=controls,
+        bootstrap_draws=ev.bootstrap_draws, after_table=after_table, after_figures=notes,
     )  # fmt: skip
     write_text(out.index, index)
     return result

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
+from pipeline.config import REFERENCES
 from pipeline.evaluate.groups import GROUPS, dominant_group
 from pipeline.evaluate.table import METHOD_ORDER
 
@@ -19,8 +20,11 @@ ALIGNED_METHOD = "szxai"
 
 
 def figure_method(methods: Sequence[str]) -> str | None:
-    """The method drawn in the per-crop figures: SzXAI, else the first one trained."""
-    ranked = [m for m in METHOD_ORDER if m in methods and m != "chance"]
+    """The method drawn in the per-crop figures: SzXAI, else the first one trained.
+
+    Chance and the reference rows are never drawn: they are not methods.
+    """
+    ranked = [m for m in METHOD_ORDER if m in methods and m != "chance" and m not in REFERENCES]
     return ranked[0] if ranked else None
 
 

@@ -3,13 +3,17 @@
 Outputs in ``<train.out_dir>/<detector>/fold<k>/`` (written atomically as a folder):
 
 - ``predictions.parquet``: method, crop_id, subject, probs (N floats, concept
-  order of the bank), labels (N ints); one row per method and held-out crop.
+  order of the bank), labels (N ints); one row per method and held-out crop,
+  the methods of ``train.methods`` first, then the reference rows of
+  ``train.references`` (:mod:`pipeline.szxai.references`, spec section 11),
+  fitted on the same training crops with the same labels.
 - ``latents_aligned.parquet`` (SzXAI only): crop_id, subject, window_index,
   label, is_pad, p_sz, h_tilde (d_e floats) and similarity (S_nt, N floats);
   one row per window of each held-out crop, for the t-SNE and heatmaps.
 - ``metrics.json``: split sizes, device, and per method the training record
   (epochs, best epoch and validation loss, loss history) and the
-  held-out macro metrics at p >= 0.5.
+  held-out macro metrics at p >= 0.5; per reference row its input size and
+  the same held-out metrics.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from pipeline.io.atomic import atomic_path
 from pipeline.szxai.data import ConceptSpace, Crops, read_concepts, read_crops, read_labels
 from pipeline.szxai.losses import concept_weights
 from pipeline.szxai.methods import METHOD_SPECS, build_model
+from pipeline.szxai.references import read_pooled, reference_predictions
 from pipeline.szxai.training import FitResult, Hyper, fit, method_seed, predict
 
 #: Threshold of the per-fold summary in metrics.json (the report's own is evaluate.threshold).
@@ -67,7 +72,7 @@ def split_fold(
 
 
 def run_fold(detector: str, fold: int, params: Params) -> dict:
-    """Train every method of ``params.train.methods`` on one fold and write the outputs.
+    """Train every method of ``params.train.methods`` on one fold, fit the reference rows.
 
     Parameters
     ----------
@@ -123,8 +128,55 @@ def run_fold(detector: str, fold: int, params: Params) -> dict:
         record["methods"][name] = _method_record(result, test.labels, outputs["probs"])
         if name == "szxai":
             aligned = aligned_latents(test, outputs)
+    if params.train.references:
+        reference_rows, record["references"] = fit_references(
+            latents_path, params, crops, [train, val], test, concepts
+        )
+        rows += reference_rows
     write_fold(fold_output_dir(params, detector, fold), rows, aligned, record, concepts)
     return record
+
+
+def fit_references(
+    latents_path: Path,
+    params: Params,
+    crops: Crops,
+    training: list[Crops],
+    test: Crops,
+    concepts: ConceptSpace,
+) -> tuple[list[dict], dict]:
+    """The reference rows of one fold: prediction rows and their metrics.json record.
+
+    Parameters
+    ----------
+    latents_path : Path
+        This detector's latents (p_sz pools every reference row).
+    params : Params
+        ``train.references``, ``train.reference_c`` and the features file.
+    crops : Crops
+        Every labelled cv crop (the pooled inputs are read for these).
+    training : list of Crops
+        The training-fold crops (training and inner-validation split: the
+        probes need no early stopping, so they use both).
+    test : Crops
+        The held-out crops.
+    concepts : ConceptSpace
+        Concept sides (which pooling each concept's probe reads).
+    """
+    position = {crop_id: i for i, crop_id in enumerate(crops.crop_ids)}
+    train_rows = np.array([position[c] for part in training for c in part.crop_ids], int)
+    test_rows = np.array([position[c] for c in test.crop_ids], int)
+    references = params.train.references
+    pooled = read_pooled(references, crops.crop_ids, latents_path, params.features.cv_path)
+    probs = reference_predictions(
+        pooled, train_rows, test_rows, crops.labels, concepts.seizure, params.train.reference_c
+    )
+    rows, record = [], {}
+    for name in references:
+        rows += _prediction_rows(name, test, probs[name])
+        record[name] = {"n_inputs": int(pooled[name].shape[-1]), "c": params.train.reference_c,
+                        "heldout_at_0.5": _heldout(test.labels, probs[name])}  # fmt: skip
+    return rows, record
 
 
 def _prediction_rows(method: str, crops: Crops, probs: np.ndarray) -> list[dict]:
@@ -135,13 +187,17 @@ def _prediction_rows(method: str, crops: Crops, probs: np.ndarray) -> list[dict]
     ]  # fmt: skip
 
 
-def _method_record(result: FitResult, labels: np.ndarray, probs: np.ndarray) -> dict:
+def _heldout(labels: np.ndarray, probs: np.ndarray) -> dict:
     scores = macro_metrics(labels, probs >= SUMMARY_THRESHOLD)
+    return {k: None if np.isnan(v) else round(v, 4) for k, v in scores.items()}
+
+
+def _method_record(result: FitResult, labels: np.ndarray, probs: np.ndarray) -> dict:
     return {
         "epochs_run": result.epochs_run,
         "best_epoch": result.best_epoch,
         "best_val_cp": round(result.best_val_loss, 6),
-        "heldout_at_0.5": {k: None if np.isnan(v) else round(v, 4) for k, v in scores.items()},
+        "heldout_at_0.5": _heldout(labels, probs),
         "history": [{k: round(v, 6) for k, v in h.items()} for h in result.history],
     }
 
