@@ -52,7 +52,11 @@ def main() -> None:
     started = time.perf_counter()
     params = load_params()
     lp = params.labels
-    notes = pl.read_parquet(params.ingest.notes_path)
+    # Only the cv cohort's labels are ever used (etiology training); the pretrain
+    # cohort's notes would cost LLM time for nothing.
+    manifest = pl.read_parquet(params.ingest.manifest_path, columns=["subject", "cohort"])
+    cv = manifest.filter(pl.col("cohort") == "cv")["subject"].unique()
+    notes = pl.read_parquet(params.ingest.notes_path).filter(pl.col("subject").is_in(cv.to_list()))
     bank = read_bank(params.concepts.bank_path)
     llm = LLM(params.llm) if lp.use_llm else None
     embedder = make_embedder(params.embeddings)

@@ -216,3 +216,11 @@ def test_stage_skips_quality_without_truth(tmp_path):
     assert "tusz" in report["skipped"]
     assert json.loads((tmp_path / "q.json").read_text()) == report
     assert (tmp_path / "q.png").exists()
+
+
+def test_quality_truth_is_what_the_note_reports(tmp_path):
+    # Corpus v2: a concept planted in the EEG but not reported is not expected from the text.
+    truth_file = tmp_path / "truth.json"
+    truth_file.write_text(json.dumps({"concepts": ["x", "y"], "patients": [
+        {"subject": "a", "planted_bits": [1, 1], "reported_bits": [1, 0]}]}))  # fmt: skip
+    assert load_truth(truth_file, ["x", "y"])["a"].tolist() == [1, 0]

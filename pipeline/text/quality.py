@@ -24,9 +24,11 @@ CONFIGURATIONS = {"dictionary+llm": ("dictionary", "llm"), "dictionary": ("dicti
 def load_truth(path: str | Path, concept_names: list[str]) -> dict[str, np.ndarray]:
     """Subject -> true 0/1 vector in bank order.
 
-    Reads the synthetic truth JSON (``patients[*].subject`` with ``planted_bits``
-    in the order of its ``concepts`` list, or ``planted`` names) or a CSV of
-    hand labels (``subject`` plus one 0/1 column per concept name).
+    Reads the synthetic truth JSON or a CSV of hand labels (``subject`` plus one
+    0/1 column per concept name). From the JSON it takes what each note
+    *reports* (``reported_bits`` in the order of its ``concepts`` list; corpus
+    v1 files have only ``planted_bits`` / ``planted``): label extraction is
+    judged on what the text says, not on what the EEG shows.
     """
     path = Path(path)
     if path.suffix.lower() == ".csv":
@@ -42,12 +44,11 @@ def load_truth(path: str | Path, concept_names: list[str]) -> dict[str, np.ndarr
     order = truth.get("concepts") or concept_names
     out = {}
     for patient in truth["patients"]:
-        planted = set(patient.get("planted") or [])
-        if "planted_bits" in patient:
-            planted = {
-                name for name, bit in zip(order, patient["planted_bits"], strict=True) if bit
-            }
-        out[patient["subject"]] = np.array([int(n in planted) for n in concept_names], np.int8)
+        present = set(patient.get("reported", patient.get("planted")) or [])
+        bits = patient.get("reported_bits", patient.get("planted_bits"))
+        if bits is not None:
+            present = {name for name, bit in zip(order, bits, strict=True) if bit}
+        out[patient["subject"]] = np.array([int(n in present) for n in concept_names], np.int8)
     return out
 
 

@@ -1,0 +1,56 @@
+"""Corpus audit: nuisance AUROCs with their permutation null, per-type detector scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sklearn.metrics import roc_auc_score
+
+from pipeline.audit import (
+    NUISANCES,
+    nuisance_aurocs,
+    nuisance_summary,
+    render_audit,
+    sensitivity_by_type,
+    window_types,
+)
+
+
+def test_a_leaking_nuisance_stands_out_of_its_null():
+    rng = np.random.default_rng(0)
+    n = 120
+    labels = (rng.random((n, 2)) < 0.3).astype(int)
+    values = rng.normal(size=(n, len(NUISANCES)))
+    values[:, 0] += 2.0 * labels[:, 0]  # nuisance 0 gives concept 0 away
+    auroc, null95 = nuisance_aurocs(values, labels, seed=1)
+    assert auroc[0, 0] == np.float64(roc_auc_score(labels[:, 0], values[:, 0]))
+    assert auroc[0, 0] > 0.85 and auroc[0, 0] > null95[0, 0]
+    assert 0.55 < null95[1, 1] < 0.75  # ~0.5 + 1.65 sd of the null for ~36 positives
+    summary = nuisance_summary(["a", "b"], auroc, null95)
+    assert summary["n_pairs"] == 2 * len(NUISANCES) and summary["n_above_null95"] >= 1
+
+
+def test_windows_get_the_type_of_the_seizure_they_fall_in(tmp_path):
+    truth = {"recordings": [{"recording_id": "r1", "seizures": [[10.0, 20.0], [40.0, 45.0]],
+                             "seizure_types": ["absence", "tonic"]}]}  # fmt: skip
+    start = np.arange(60, dtype=float)
+    label = (((start >= 10) & (start < 20)) | ((start >= 40) & (start < 45))).astype(np.int8)
+    p_sz = np.where(label == 1, 0.9, 0.1).astype(np.float32)
+    p_sz[40:45] = 0.2  # the tonic seizure is missed
+    table = pa.table({"recording_id": ["r1"] * 60, "start_s": start, "label": label,
+                      "is_pad": np.zeros(60, bool), "p_sz": p_sz})  # fmt: skip
+    path = tmp_path / "latents.parquet"
+    pq.write_table(table, path)
+    windows = window_types(path, truth)
+    assert windows.filter(pl.col("type") == "absence").height == 10
+    assert windows.filter(pl.col("type") == "tonic").height == 5
+    scores = {r["type"]: r for r in sensitivity_by_type(windows)}
+    assert scores["absence"]["sensitivity"] == 1.0 and scores["absence"]["auroc"] == 1.0
+    assert scores["tonic"]["sensitivity"] == 0.0 and scores["tonic"]["auroc"] == 1.0
+    report = {"nuisance": nuisance_summary(["a"], np.full((1, 5), 0.5), np.full((1, 5), 0.6)),
+              "detectors": {"d": list(scores.values())}, "clip_std": 2.0,
+              "clipped": [{"type": "absence", "clipped_fraction": 0.1}]}  # fmt: skip
+    text = render_audit(report)
+    assert "| d | tonic | 5 | 0.00 | 1.000 |" in text and "| absence | 0.100 |" in text
