@@ -1,0 +1,85 @@
+"""Reference rows of Table 1 alone, on the pipeline's folds: what the data and latents allow.
+
+Fits only the four reference rows (spec 11) per detector x fold, without the
+eight methods, so the corpus can be judged in a couple of minutes after the
+``labels``, ``features`` and ``detector`` stages (e.g. for another seed). Prints
+the macro AUROC over the expressible concepts (all but the HFO control), its
+mean +- std over folds and a 95 % t-interval, the control's AUROC, and each
+concept's AUROC for ``features``; against the extracted labels (what Table 1
+uses) and the planted truth.
+
+Usage: ``python benchmarks/references.py`` (after ``dvc repro features labels detector@deepsoz
+detector@cnnblstm``).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from pipeline.concepts import CONTROL_CONCEPTS, REFERENCE_CONCEPTS, SEIZURE_CONCEPTS
+from pipeline.config import load_params
+from pipeline.evaluate.metrics import per_concept_auroc
+from pipeline.szxai.data import read_crops, read_labels
+from pipeline.szxai.references import read_pooled, reference_predictions
+
+REFERENCES = ("features", "probe", "probe-random", "probe-pre")
+
+
+def planted_labels(truth_path) -> dict[str, np.ndarray]:
+    truth = json.loads(open(truth_path, encoding="utf-8").read())
+    return {p["subject"]: np.asarray(p["planted_bits"], np.float32) for p in truth["patients"]}
+
+
+def fold_aurocs(params, detector: str, labels: dict) -> dict[str, np.ndarray]:
+    """Per reference row: per-fold per-concept AUROC, shape (n_folds, N)."""
+    folds = pl.read_csv(params.folds.path, schema_overrides={"subject": pl.String})
+    fold_of = dict(zip(folds["subject"], folds["fold"], strict=True))
+    latents = params.detector.out_dir / detector / "latents.parquet"
+    crops = read_crops(latents, labels, set(fold_of))
+    fold = np.array([fold_of[s] for s in crops.subjects])
+    pooled = read_pooled(REFERENCES, crops.crop_ids, latents, params.features.cv_path)
+    seizure = np.array([c in SEIZURE_CONCEPTS for c in REFERENCE_CONCEPTS])
+    out = {r: [] for r in REFERENCES}
+    for k in params.folds.ids:
+        train, test = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+        probs = reference_predictions(
+            pooled, train, test, crops.labels, seizure, params.train.reference_c
+        )
+        for r in REFERENCES:
+            out[r].append(per_concept_auroc(crops.labels[test], probs[r]))
+    return {r: np.asarray(v) for r, v in out.items()}
+
+
+def summary(per_fold: np.ndarray) -> str:
+    control = np.array([c in CONTROL_CONCEPTS for c in REFERENCE_CONCEPTS])
+    macro = np.nanmean(per_fold[:, ~control], axis=1)
+    half = stats.t.ppf(0.975, len(macro) - 1) * macro.std(ddof=1) / np.sqrt(len(macro))
+    hfo = np.nanmean(per_fold[:, control])
+    return (f"macro {macro.mean():.3f} +- {macro.std(ddof=1):.3f} "
+            f"[{macro.mean() - half:.3f}, {macro.mean() + half:.3f}], HFO {hfo:.3f}")  # fmt: skip
+
+
+def main() -> None:
+    params = load_params()
+    sources = {
+        "extracted labels": read_labels(params.labels.out_dir / "labels.parquet"),
+        "planted truth": planted_labels(params.synth.truth_path),
+    }
+    for source, labels in sources.items():
+        for detector in ("deepsoz", "cnnblstm"):
+            aurocs = fold_aurocs(params, detector, labels)
+            for r in REFERENCES:
+                print(f"{source:16s} {detector:8s} {r:12s} {summary(aurocs[r])}")
+            per_concept = np.nanmean(aurocs["features"], axis=0)
+            cells = ", ".join(
+                f"{c} {a:.2f}" for c, a in zip(REFERENCE_CONCEPTS, per_concept, strict=True)
+            )
+            print(f"{source:16s} {detector:8s} features per concept: {cells}")
+
+
+if __name__ == "__main__":
+    main()
