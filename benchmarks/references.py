@@ -14,27 +14,23 @@ detector@cnnblstm``).
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import polars as pl
 from scipy import stats
 
-from pipeline.concepts import CONTROL_CONCEPTS, REFERENCE_CONCEPTS, SEIZURE_CONCEPTS
-from pipeline.config import load_params
-from pipeline.evaluate.metrics import per_concept_auroc
-from pipeline.szxai.data import read_crops, read_labels
-from pipeline.szxai.references import read_pooled, reference_predictions
-
-REFERENCES = ("features", "probe", "probe-random", "probe-pre")
+from pipeline.audit import read_truth
+from pipeline.concepts import CONTROL_CONCEPTS, REFERENCE_CONCEPTS
+from pipeline.config import REFERENCES, load_params
+from pipeline.szxai.data import read_concepts, read_crops, read_labels
+from pipeline.szxai.references import fold_aurocs, read_pooled
 
 
 def planted_labels(truth_path) -> dict[str, np.ndarray]:
-    truth = json.loads(open(truth_path, encoding="utf-8").read())
+    truth = read_truth(truth_path)
     return {p["subject"]: np.asarray(p["planted_bits"], np.float32) for p in truth["patients"]}
 
 
-def fold_aurocs(params, detector: str, labels: dict) -> dict[str, np.ndarray]:
+def reference_aurocs(params, detector: str, labels: dict) -> dict[str, np.ndarray]:
     """Per reference row: per-fold per-concept AUROC, shape (n_folds, N)."""
     folds = pl.read_csv(params.folds.path, schema_overrides={"subject": pl.String})
     fold_of = dict(zip(folds["subject"], folds["fold"], strict=True))
@@ -42,16 +38,12 @@ def fold_aurocs(params, detector: str, labels: dict) -> dict[str, np.ndarray]:
     crops = read_crops(latents, labels, set(fold_of))
     fold = np.array([fold_of[s] for s in crops.subjects])
     pooled = read_pooled(REFERENCES, crops.crop_ids, latents, params.features.cv_path)
-    seizure = np.array([c in SEIZURE_CONCEPTS for c in REFERENCE_CONCEPTS])
-    out = {r: [] for r in REFERENCES}
-    for k in params.folds.ids:
-        train, test = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
-        probs = reference_predictions(
-            pooled, train, test, crops.labels, seizure, params.train.reference_c
-        )
-        for r in REFERENCES:
-            out[r].append(per_concept_auroc(crops.labels[test], probs[r]))
-    return {r: np.asarray(v) for r, v in out.items()}
+    seizure = read_concepts(params.concepts.bank_path).seizure
+    return {
+        r: fold_aurocs(pooled[r], crops.labels, fold, params.folds.ids, seizure,
+                       params.train.reference_c)
+        for r in REFERENCES
+    }  # fmt: skip
 
 
 def summary(per_fold: np.ndarray) -> str:
@@ -71,7 +63,7 @@ def main() -> None:
     }
     for source, labels in sources.items():
         for detector in ("deepsoz", "cnnblstm"):
-            aurocs = fold_aurocs(params, detector, labels)
+            aurocs = reference_aurocs(params, detector, labels)
             for r in REFERENCES:
                 print(f"{source:16s} {detector:8s} {r:12s} {summary(aurocs[r])}")
             per_concept = np.nanmean(aurocs["features"], axis=0)

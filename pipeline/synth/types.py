@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.concepts import NON_SEIZURE_CONCEPTS, SEIZURE_CONCEPTS
+from pipeline.synth.scalp import EXTRATEMPORAL_FOCI, TEMPORAL_FOCI
 
 SECOND_TYPE_P = 0.15
 #: The negative control: planted in the raw EDF above the preprocessing band.
@@ -49,6 +50,11 @@ class SeizureType:
         non-seizure patterns for generalized types).
     words : str
         How a report names the type (``{region}`` is the focus).
+    suppression_s : (float, float)
+        Postictal suppression before the delta (s), for a planted ``postictal``.
+    evolves_into : dict
+        Concept -> probability: after the carrier's onset the seizure evolves
+        into exactly one of these; empty for most types.
     """
 
     name: str
@@ -59,16 +65,15 @@ class SeizureType:
     generalized: bool
     foci: tuple[str, ...]
     words: str
-    #: Postictal suppression before the delta (s), for a planted ``postictal``.
     suppression_s: tuple[float, float] = (0.0, 3.0)
-    extra: dict = field(default_factory=dict)
+    evolves_into: dict[str, float] = field(default_factory=dict)
 
 
 _FOCAL_TENDENCIES = {
     "postictal": 0.6, "slowing": 0.5, "interictal": 0.5, "evolving frequency": 0.35,
     "phase reversal": 0.35,
 }  # fmt: skip
-_ALL_FOCI = ("F7", "T3", "T5", "F8", "T4", "T6", "F3", "F4", "C3", "C4", "P3", "P4")
+_ALL_FOCI = (*TEMPORAL_FOCI, "F3", "F4", "C3", "C4", "P3", "P4")
 
 SEIZURE_TYPES: tuple[SeizureType, ...] = (
     SeizureType(
@@ -79,16 +84,14 @@ SEIZURE_TYPES: tuple[SeizureType, ...] = (
     ),
     SeizureType(
         "focal temporal", {"rhythmic": 1.0}, {"sharp wave": 0.45, "spike": 0.2, "fast": 0.15},
-        (30.0, 120.0), _FOCAL_TENDENCIES, False, ("F7", "T3", "T5", "F8", "T4", "T6"),
+        (30.0, 120.0), _FOCAL_TENDENCIES, False, TEMPORAL_FOCI,
         "focal seizures arising from the {region} region",
     ),
     SeizureType(
         "focal extratemporal", {"fast": 1.0}, {"sharp wave": 0.3, "paroxysmal": 0.4},
-        (15.0, 90.0), _FOCAL_TENDENCIES, False,
-        ("FP1", "FP2", "F3", "F4", "C3", "C4", "P3", "P4", "O1", "O2"),
+        (15.0, 90.0), _FOCAL_TENDENCIES, False, EXTRATEMPORAL_FOCI,
         "focal seizures arising from the {region} region",
-        # After the fast onset the seizure evolves into one of these (exactly one).
-        extra={"evolves_into": {"rhythmic": 0.6, "spike": 0.4}},
+        evolves_into={"rhythmic": 0.6, "spike": 0.4},
     ),
     SeizureType(
         "tonic-clonic", {"polyspike": 1.0},
@@ -124,8 +127,7 @@ TYPE_FREE = ("artifacts", "noise")
 
 def _type_probability(kind: SeizureType, concept: str) -> float:
     if concept in SEIZURE_CONCEPTS:
-        evolves = kind.extra.get("evolves_into", {})
-        return kind.optional.get(concept, 0.0) if concept not in evolves else 0.0
+        return kind.optional.get(concept, 0.0) if concept not in kind.evolves_into else 0.0
     if concept in TYPE_FREE:
         return BASE_RATES[concept]
     return kind.tendencies.get(concept, BASE_RATES[concept])
@@ -156,10 +158,10 @@ def draw_type_plan(rng: np.random.Generator, kind: SeizureType, bundle_strength:
     carriers = list(kind.carriers)
     carrier = carriers[int(rng.choice(len(carriers), p=list(kind.carriers.values())))]
     chosen = [carrier]
-    evolves = kind.extra.get("evolves_into")
-    if evolves:
-        names = list(evolves)
-        chosen.append(names[int(rng.choice(len(names), p=list(evolves.values())))])
+    if kind.evolves_into:
+        names = list(kind.evolves_into)
+        p = list(kind.evolves_into.values())
+        chosen.append(names[int(rng.choice(len(names), p=p))])
     for concept in SEIZURE_CONCEPTS:
         if concept in chosen or concept == HFO:
             continue

@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline.evaluate.metrics import per_concept_auroc
 from pipeline.szxai.probe import pooled_means, probe_predict, side_weights, weighted_sums
 
 #: Per reference row: (source file, vector column). ``latents`` is the
@@ -227,3 +228,41 @@ def reference_predictions(
         name: probe_predict(x[train_rows], labels[train_rows], x[test_rows], seizure, c)
         for name, x in pooled.items()
     }
+
+
+def fold_aurocs(
+    pooled: np.ndarray,
+    labels: np.ndarray,
+    fold: np.ndarray,
+    fold_ids: Sequence[int],
+    seizure: np.ndarray,
+    c: float,
+) -> np.ndarray:
+    """Per-concept AUROC of one reference row on each held-out fold, the probe fitted on the rest.
+
+    The same protocol as the train stage's reference rows, without the methods:
+    for a quick look at what the data allow (``benchmarks/references.py``, the
+    corpus audit).
+
+    Parameters
+    ----------
+    pooled : ndarray, shape (n_crops, 2, d)
+        From :func:`read_pooled` or :func:`pool_file`.
+    labels : ndarray of {0, 1}, shape (n_crops, N)
+    fold : ndarray of int, shape (n_crops,)
+        Held-out fold of each crop.
+    fold_ids : sequence of int
+    seizure : ndarray of bool, shape (N,)
+    c : float
+
+    Returns
+    -------
+    ndarray, shape (len(fold_ids), N)
+        NaN where a concept has one class among the fold's crops.
+    """
+    out = []
+    for k in fold_ids:
+        train, test = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+        probs = probe_predict(pooled[train], labels[train], pooled[test], seizure, c)
+        out.append(per_concept_auroc(labels[test], probs))
+    return np.asarray(out)
