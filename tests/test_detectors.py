@@ -16,10 +16,11 @@ from sklearn.metrics import roc_auc_score
 from pipeline.config import Params, PreprocessParams
 from pipeline.datasets.folds import split_subjects
 from pipeline.detectors import CNNBLSTM, DETECTORS, DeepSOZ
-from pipeline.detectors.data import WindowFile
+from pipeline.detectors.data import CropData, CropRef, WindowFile
 from pipeline.detectors.extract import METADATA_KEY, read_detector_metadata, run_frozen
 from pipeline.detectors.run import run_detector
 from pipeline.detectors.training import (
+    draw_subcrops,
     freeze,
     load_checkpoint,
     random_detector,
@@ -182,6 +183,24 @@ def test_auroc_agrees_with_a_hand_count():
     # A tie counts one half: 0.5 vs 0.5 plus one right pair of 2.
     assert window_auroc([np.array([0, 0, 1])], [np.array([0.5, 0.2, 0.5])]) == pytest.approx(0.75)
     assert window_auroc([np.array([0, 0])], [np.array([0.1, 0.9])]) is None
+
+
+def test_seizure_subcrops_contain_a_seizure_window():
+    n = 600
+    label = np.zeros(n, np.int8)
+    label[400:410] = 1  # a 10 s seizure in a 600 s crop
+    ref = CropRef("c", "r", "s", ((0, 0, n),))
+    crop = CropData(ref, np.zeros((n, 1, 2), np.float32), label, np.zeros(n, bool),
+                    np.arange(n, dtype=np.int16), np.arange(n, dtype=float))  # fmt: skip
+    rng = np.random.default_rng(0)
+    always = draw_subcrops(crop, 60, 200, rng, seizure_share=1.0)
+    assert all(len(lab) == 60 and lab.any() for _, lab, _ in always)
+    uniform = draw_subcrops(crop, 60, 200, rng, seizure_share=0.0)
+    hit = np.mean([lab.any() for _, lab, _ in uniform])
+    assert hit < 0.3  # (60 + 9) / 541 ~ 0.13 by chance
+    background = CropData(ref, crop.eeg, np.zeros(n, np.int8), crop.is_pad,
+                          crop.window_index, crop.start_s)  # fmt: skip
+    assert not any(lab.any() for _, lab, _ in draw_subcrops(background, 60, 20, rng, 1.0))
 
 
 def test_subject_split_is_seeded_and_disjoint():

@@ -11,7 +11,13 @@ from scipy.stats import kurtosis, skew
 from pipeline.config import FeaturesParams, Params, PreprocessParams
 from pipeline.features import extract_features, read_feature_names
 from pipeline.preprocess import Crop, Recording, crop_table, window_schema
-from pipeline.signal.features import band_powers, feature_kinds, feature_names, window_features
+from pipeline.signal.features import (
+    SPATIAL_SUMMARIES,
+    band_powers,
+    feature_kinds,
+    feature_names,
+    window_features,
+)
 
 SFREQ = 200.0
 BANDS = FeaturesParams().bands
@@ -20,9 +26,13 @@ T = np.arange(200) / SFREQ
 
 
 def _by_kind(features: np.ndarray, n_channels: int) -> dict[str, np.ndarray]:
-    """(n, n_kinds * n_channels) -> kind -> (n, n_channels)."""
-    shaped = features.reshape(len(features), len(KINDS), n_channels)
-    return {kind: shaped[:, k] for k, kind in enumerate(KINDS)}
+    """(n, n_kinds * (n_channels + 2)) -> kind -> (n, n_channels); summaries ``<kind>:<name>``."""
+    m = n_channels + len(SPATIAL_SUMMARIES)
+    shaped = features.reshape(len(features), len(KINDS), m)
+    out = {kind: shaped[:, k, :n_channels] for k, kind in enumerate(KINDS)}
+    for j, name in enumerate(SPATIAL_SUMMARIES):
+        out |= {f"{kind}:{name}": shaped[:, k, n_channels + j] for k, kind in enumerate(KINDS)}
+    return out
 
 
 def _sine(freq: float, amplitude: float = 1.0) -> np.ndarray:
@@ -33,7 +43,7 @@ def test_a_6_hz_sine_has_theta_largest_and_peaks_at_6_hz():
     rng = np.random.default_rng(0)
     eeg = (_sine(6.0) + 0.05 * rng.standard_normal((3, 19, 200))).astype(np.float32)
     out = window_features(eeg, SFREQ, BANDS)
-    assert out.dtype == np.float32 and out.shape == (3, len(KINDS) * 19)
+    assert out.dtype == np.float32 and out.shape == (3, len(KINDS) * (19 + 2))
     kinds = _by_kind(out, 19)
     powers = np.stack([kinds[f"logpow_{b}"] for b in BANDS], axis=-1)
     assert (powers.argmax(axis=-1) == list(BANDS).index("theta")).all()
@@ -89,10 +99,30 @@ def test_flat_and_padding_windows_give_finite_features():
     assert (kinds["logpow_theta"] == -12).all()
 
 
+def test_spatial_summaries_see_a_focal_pattern_wherever_it_lies():
+    rng = np.random.default_rng(1)
+    background = 0.3 * rng.standard_normal((2, 19, 200))
+    left, right = background.copy(), background.copy()
+    left[:, 3] += _sine(20.0, 2.0)  # fast activity at one electrode, another in each case
+    right[:, 15] += _sine(20.0, 2.0)
+    a, b = (
+        _by_kind(window_features(x.astype(np.float32), SFREQ, BANDS), 19) for x in (left, right)
+    )
+    np.testing.assert_allclose(a["logpow_beta:max"], a["logpow_beta"].max(axis=1), rtol=1e-6)
+    np.testing.assert_allclose(a["logpow_beta:median"], np.median(a["logpow_beta"], axis=1),
+                               rtol=1e-6)  # fmt: skip
+    assert not np.allclose(a["logpow_beta"], b["logpow_beta"])  # per channel: another place
+    np.testing.assert_allclose(a["logpow_beta:max"], b["logpow_beta:max"], atol=0.05)
+    assert (a["logpow_beta:max"] > a["logpow_beta:median"] + 1).all()
+
+
 def test_feature_names_are_kind_major():
     names = feature_names(BANDS, ["FP1", "FP2"])
-    assert names[:3] == ["logpow_delta:FP1", "logpow_delta:FP2", "logpow_theta:FP1"]
-    assert len(names) == 2 * (len(BANDS) + 7)
+    assert names[:5] == [
+        "logpow_delta:FP1", "logpow_delta:FP2", "logpow_delta:max", "logpow_delta:median",
+        "logpow_theta:FP1",
+    ]  # fmt: skip
+    assert len(names) == (2 + 2) * (len(BANDS) + 7)
     with pytest.raises(ValueError, match="Nyquist"):
         Params.model_validate({"features": {"bands": {"gamma": [30, 120]}}})
     with pytest.raises(ValueError, match="low < high"):
@@ -115,7 +145,11 @@ def test_stage_writes_one_row_per_window_in_file_order(tmp_path):
             writer.write_table(crop_table(crop, schema, params.window_s))
     out = tmp_path / "features" / "windows-cv.parquet"
     run = extract_features(tmp_path / "windows-cv.parquet", out, FeaturesParams(), params)
-    assert (run.n_crops, run.n_windows, run.n_features) == (2, 20, 19 * len(KINDS))
+    assert (run.n_crops, run.n_windows, run.n_features) == (
+        2,
+        20,
+        (19 + len(SPATIAL_SUMMARIES)) * len(KINDS),
+    )
     table = pq.read_table(out)
     assert table.column_names == ["crop_id", "window_index", "is_pad", "f"]
     assert (
@@ -124,7 +158,7 @@ def test_stage_writes_one_row_per_window_in_file_order(tmp_path):
     assert table.column("is_pad").to_pylist() == [c.is_pad[t] for c in crops for t in range(10)]
     f = table.column("f").combine_chunks().flatten().to_numpy().reshape(20, -1)
     np.testing.assert_array_equal(f[10:], window_features(crops[1].windows, SFREQ, BANDS))
-    peak = f[:, KINDS.index("peak_freq") * 19]  # FP1
+    peak = f[:, KINDS.index("peak_freq") * (19 + len(SPATIAL_SUMMARIES))]  # FP1
     assert peak[:8].tolist() == [6.0] * 8 and peak[10:17].tolist() == [11.0] * 7
     assert read_feature_names(out)[0] == "logpow_delta:FP1"
     assert not list(tmp_path.rglob("*.tmp"))

@@ -18,6 +18,7 @@ from pipeline.synth.corpus import generate_corpus, place_seizures, write_truth
 from pipeline.synth.notes import ABSENT, PRESENT
 from pipeline.synth.signals import Seizure, build_recording, draw_traits, seizure_activity
 from pipeline.synth.types import (
+    HFO_P,
     SEIZURE_TYPES,
     TYPES_BY_NAME,
     TypeDealer,
@@ -166,6 +167,18 @@ def test_dealer_balances_types():
     for i in range(3 * len(SEIZURE_TYPES)):
         counts[dealer.primary(i).name] += 1
     assert set(counts.values()) == {3}
+
+
+def test_hfo_control_is_dealt_independently_of_the_type():
+    dealer = TypeDealer(seed=3, code=2)
+    n = 2000
+    hfo = np.array([dealer.hfo(i) for i in range(n)])
+    kinds = np.array([dealer.primary(i).name for i in range(n)])
+    assert abs(hfo.mean() - HFO_P) < 0.03
+    for kind in TYPES_BY_NAME:  # 2000 / 7 patients per type: 3 standard errors ~ 0.08
+        assert abs(hfo[kinds == kind].mean() - HFO_P) < 0.08
+    assert [TypeDealer(seed=3, code=2).hfo(i) for i in range(50)] == hfo[:50].tolist()
+    assert [TypeDealer(seed=4, code=2).hfo(i) for i in range(50)] != hfo[:50].tolist()
 
 
 def test_bundle_strength_blends_type_and_mean():

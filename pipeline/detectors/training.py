@@ -4,7 +4,8 @@ Training follows spec section 5: class-weighted cross-entropy (background 0.2,
 seizure 0.8), Adam, early stopping on subjects held out of the pretrain cohort.
 Padding windows never enter the loss. Crops are streamed from the window file a
 few at a time; each epoch draws random sub-crops of ``train_windows`` windows
-from every training crop, so one epoch costs a fraction of a full pass while
+from every training crop (a share of them over a seizure, so that short
+seizures are trained on), so one epoch costs a fraction of a full pass while
 every part of every crop is seen over the epochs.
 """
 
@@ -118,12 +119,28 @@ def weighted_loss(
 
 
 def draw_subcrops(
-    crop: CropData, length: int, count: int, rng: np.random.Generator
+    crop: CropData,
+    length: int,
+    count: int,
+    rng: np.random.Generator,
+    seizure_share: float = 0.0,
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Random window ranges of one crop (the whole crop when it is shorter)."""
+    """Window ranges of one crop (the whole crop when it is shorter).
+
+    Each of the ``count`` sub-crops is, with probability ``seizure_share`` when
+    the crop has seizure windows, placed at a uniform offset around one of
+    them (drawn uniformly), so that it contains it; otherwise it starts
+    uniformly at random.
+    """
     n_windows = len(crop.label)
     length = min(length, n_windows)
     starts = rng.integers(0, n_windows - length + 1, size=count)
+    seizure = np.flatnonzero(crop.label == 1)
+    if len(seizure) and seizure_share > 0:
+        centred = rng.random(count) < seizure_share
+        anchor = seizure[rng.integers(len(seizure), size=count)]
+        around = anchor - rng.integers(0, length, size=count)
+        starts = np.where(centred, np.clip(around, 0, n_windows - length), starts)
     return [
         (crop.eeg[s : s + length], crop.label[s : s + length], crop.is_pad[s : s + length])
         for s in starts.tolist()
@@ -149,7 +166,10 @@ def training_batches(
         pieces = []
         for i in order[first : first + group].tolist():
             crop = windows.read(refs[i])
-            pieces += draw_subcrops(crop, params.train_windows, params.subcrops_per_crop, rng)
+            pieces += draw_subcrops(
+                crop, params.train_windows, params.subcrops_per_crop, rng,
+                params.seizure_subcrop_share,
+            )  # fmt: skip
         shuffled = [pieces[j] for j in rng.permutation(len(pieces)).tolist()]
         for start in range(0, len(shuffled), params.batch_crops):
             yield make_batch(shuffled[start : start + params.batch_crops], device)

@@ -32,6 +32,11 @@ beta 13-30 Hz):
     Hjorth parameters: sqrt(var(x') / var(x)) (a mean frequency, per sample)
     and mobility(x') / mobility(x) (how far from a pure sine, which has 1).
 
+Each kind is followed by its maximum and median over the channels
+(:data:`SPATIAL_SUMMARIES`): a focal pattern (interictal discharges, an electrode
+pop, a focal fast onset) lies at a different electrode in every patient, and a
+linear model on per-channel values alone must learn it once per electrode.
+
 A flat channel (zero-filled, or a padding window) gives finite values: power
 at the floor :data:`POWER_FLOOR`, 0 for the ratios and moments.
 """
@@ -54,6 +59,10 @@ SHAPE_FEATURES: tuple[str, ...] = (
 )  # fmt: skip
 
 
+#: Summaries over the channels appended to every kind, as pseudo-channels.
+SPATIAL_SUMMARIES: tuple[str, ...] = ("max", "median")
+
+
 def feature_kinds(bands: Mapping[str, tuple[float, float]]) -> list[str]:
     """The per-channel feature kinds: one log power per band, then :data:`SHAPE_FEATURES`."""
     return [f"logpow_{band}" for band in bands] + list(SHAPE_FEATURES)
@@ -62,9 +71,12 @@ def feature_kinds(bands: Mapping[str, tuple[float, float]]) -> list[str]:
 def feature_names(bands: Mapping[str, tuple[float, float]], channels: Sequence[str]) -> list[str]:
     """``<kind>:<channel>`` for every entry of :func:`window_features`' last axis.
 
-    The layout is kind-major: entry ``k * n_channels + c`` is kind ``k`` of channel ``c``.
+    The layout is kind-major: with ``m = n_channels + len(SPATIAL_SUMMARIES)``,
+    entry ``k * m + c`` is kind ``k`` of channel ``c``, and the last entries of
+    each kind are its summaries over the channels (``<kind>:max``, ``<kind>:median``).
     """
-    return [f"{kind}:{channel}" for kind in feature_kinds(bands) for channel in channels]
+    columns = [*channels, *SPATIAL_SUMMARIES]
+    return [f"{kind}:{column}" for kind in feature_kinds(bands) for column in columns]
 
 
 def band_powers(
@@ -164,8 +176,9 @@ def window_features(
 
     Returns
     -------
-    ndarray of float32, shape (n_windows, n_kinds * n_channels)
-        Kind-major (see :func:`feature_names`), ``n_kinds = len(bands) + 7``.
+    ndarray of float32, shape (n_windows, n_kinds * (n_channels + 2))
+        Kind-major (see :func:`feature_names`), ``n_kinds = len(bands) + 7``;
+        each kind's channels, then its maximum and median over them.
     """
     if eeg.ndim != 3:
         raise ValueError(f"expected windows of shape (n, channels, samples), got {eeg.shape}")
@@ -188,6 +201,7 @@ def window_features(
         mobility,
         complexity,
     ]
-    # n_kinds x (n_windows, n_channels) -> (n_windows, n_kinds * n_channels), kind-major.
-    stacked = np.stack(kinds, axis=1)
-    return stacked.reshape(len(x), -1).astype(np.float32)
+    stacked = np.stack(kinds, axis=1)  # (n_windows, n_kinds, n_channels)
+    summaries = [stacked.max(axis=-1), np.median(stacked, axis=-1)]  # SPATIAL_SUMMARIES order
+    with_summaries = np.concatenate([stacked, np.stack(summaries, axis=-1)], axis=-1)
+    return with_summaries.reshape(len(x), -1).astype(np.float32)

@@ -35,7 +35,6 @@ from pipeline.synth.scalp import region_words, side_of
 from pipeline.synth.signals import Seizure, Traits, build_recording, draw_traits, pink_noise
 from pipeline.synth.types import (
     HFO,
-    HFO_P,
     SECOND_TYPE_P,
     SEIZURE_TYPES,
     TYPES_BY_NAME,
@@ -194,15 +193,19 @@ class PatientPlan:
     traits: Traits
 
 
-def draw_patient_plan(rng: np.random.Generator, params: SynthParams, primary: str) -> PatientPlan:
-    """Seizure type(s), their concepts, non-seizure concepts, HFO and traits of one patient."""
+def draw_patient_plan(
+    rng: np.random.Generator, params: SynthParams, primary: str, hfo: bool
+) -> PatientPlan:
+    """Seizure type(s), their concepts, non-seizure concepts and traits of one patient.
+
+    ``primary`` and ``hfo`` come from the cohort's :class:`TypeDealer`.
+    """
     kinds = [TYPES_BY_NAME[primary]]
     if rng.random() < SECOND_TYPE_P:
         others = [t for t in SEIZURE_TYPES if t.name != primary]
         kinds.append(others[int(rng.integers(len(others)))])
     plans = {k.name: draw_type_plan(rng, k, params.bundle_strength) for k in kinds}
     non_seizure = draw_non_seizure(rng, kinds, params.bundle_strength)
-    hfo = bool(rng.random() < HFO_P)
     foci = kinds[0].foci
     focus = foci[int(rng.integers(len(foci)))]
     traits = draw_traits(rng, focus, params.ictal_rms)
@@ -249,13 +252,20 @@ def note_facts(plan: PatientPlan) -> NoteFacts:
 
 
 def _generate_patient(
-    params: SynthParams, root: Path, seed: int, cohort: str, index: int, primary: str, subject: str
+    params: SynthParams,
+    root: Path,
+    seed: int,
+    cohort: str,
+    index: int,
+    primary: str,
+    hfo: bool,
+    subject: str,
 ) -> tuple[dict, list[dict]]:
     """Write one patient's recordings and note; return its truth rows."""
     split, code = COHORTS[cohort]
     plan_ss, note_ss, signal_ss = np.random.SeedSequence(seed, spawn_key=(code, index)).spawn(3)
     rng = np.random.default_rng(plan_ss)
-    plan = draw_patient_plan(rng, params, primary)
+    plan = draw_patient_plan(rng, params, primary, hfo)
     montage = "02_tcp_le" if rng.random() < 0.3 else "01_tcp_ar"
     sfreq = params.sfreq
     if sfreq == 250.0 and rng.random() < ALT_SFREQ_P:
@@ -388,13 +398,13 @@ def generate_corpus(params: SynthParams, root: str | Path, seed: int) -> dict:
             while subject in taken:  # rare collision: draw again from the same stream
                 subject = subject_id(id_rng)
             taken.add(subject)
-            jobs.append((cohort, i, dealer.primary(i).name, subject))
+            jobs.append((cohort, i, dealer.primary(i).name, dealer.hfo(i), subject))
 
     patients, recordings = [], []
     with atomic_path(root) as tmp:
         tmp.mkdir()
-        for cohort, i, primary, subject in tqdm(jobs, desc="synth patients", unit="patient"):
-            patient, rows = _generate_patient(params, tmp, seed, cohort, i, primary, subject)
+        for job in tqdm(jobs, desc="synth patients", unit="patient"):
+            patient, rows = _generate_patient(params, tmp, seed, *job)
             patients.append(patient)
             recordings.extend(rows)
     return {

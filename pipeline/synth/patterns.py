@@ -352,3 +352,16 @@ def vertex_waves(rng, n, sfreq, rate_hz: float) -> np.ndarray:
     return place(
         n, poisson_onsets(rng, n, sfreq, rate_hz), discharge_template(sfreq, 0.2, 0.3, 0.3)
     )
+
+
+def chewing(rng, length, sfreq) -> np.ndarray:
+    """Chewing artifact: 0.15-0.4 s bursts of 15-29 Hz muscle activity at 1-2 Hz, unit rms inside.
+
+    The classic false alarm of seizure detectors: rhythmic bursts of fast
+    activity that look like polyspikes or paroxysmal fast activity.
+    """
+    rate = rng.uniform(1.0, 2.0)
+    onsets = sweep_onsets(rng, length, sfreq, rate, rate, 0.1)
+    burst_len = int(rng.uniform(0.15, 0.4) * sfreq)
+    gate = place(length, onsets, envelope(burst_len, sfreq, 0.03))
+    return bandpassed_noise(rng, length, sfreq, 15.0, 29.5)[0] * np.minimum(gate, 1.0)

@@ -25,6 +25,7 @@ from pipeline.synth.scalp import (
     CENTRAL,
     EXTRATEMPORAL_FOCI,
     POSTERIOR,
+    TEMPORAL_FOCI,
     focal_field,
     generalized_field,
     hemisphere,
@@ -120,7 +121,7 @@ def draw_traits(rng: np.random.Generator, focus: str, ictal_rms: tuple[float, fl
         spike_rate_hz=float(u(2.5, 5.0)),
         spike_s=float(u(0.025, 0.04)),
         interictal_per_min=float(u(1.0, 10.0)),
-        discharge_peak=float(u(3.0, 4.5)),
+        discharge_peak=float(u(4.5, 6.5)),
         epileptiform_foci=(str(foci[0]), str(foci[1]), str(foci[2])),
         pled_hz=float(u(0.5, 2.0)),
         phase_reversal_per_min=float(u(4.0, 12.0)),
@@ -348,9 +349,9 @@ def non_seizure_activity(
             ]
         )
         side = "left" if rng.random() < 0.5 else "right"
-        temporal = np.array(
-            [1.0 if ch in ("F7", "T3", "T5", "F8", "T4", "T6") else 0.0 for ch in channels]
-        ) * hemisphere(channels, side)
+        temporal = np.array([1.0 if ch in TEMPORAL_FOCI else 0.0 for ch in channels]) * hemisphere(
+            channels, side
+        )
         blink = rng.uniform(3.0, 5.0) * bg * pt.blinks(rng, n, sfreq, rng.uniform(0.1, 0.3))
         emg = rng.uniform(1.0, 1.5) * bg * pt.muscle(rng, n, sfreq, 0.05)
         return frontal[:, None] * blink[None, :] + temporal[:, None] * emg[None, :]
@@ -387,8 +388,9 @@ def confusers(
 
     Hyperventilation-like generalized 2.5-4 Hz delta (10-60 s, no spikes), drowsy
     5-7 Hz bitemporal theta (5-30 s, no evolution), a sleep stretch with spindles
-    and vertex waves, and rhythmic 1.5-3 Hz movement artifact at 1.5-3x the
-    background. ``rate`` scales every probability (0 = none). Never in the notes.
+    and vertex waves, bitemporal chewing artifact (1-2 Hz bursts of 15-29 Hz
+    muscle activity, 3-15 s) and rhythmic 1.5-3 Hz movement artifact at 1.5-3x
+    the background. ``rate`` scales every probability (0 = none). Never in the notes.
 
     Returns
     -------
@@ -453,6 +455,15 @@ def confusers(
             return sp + vw
 
         add("sleep", rng.uniform(30, 120), sleep)
+    if rng.random() < min(1.0, 0.4 * rate):
+        temporal = np.array([1.0 if ch in TEMPORAL_FOCI else 0.2 for ch in channels])[:, None]
+        for _ in range(int(rng.integers(1, 4))):
+            amp = rng.uniform(1.5, 3.0) * bg
+            add(
+                "chewing artifact",
+                rng.uniform(3, 15),
+                lambda k, a=amp: a * temporal * pt.chewing(rng, k, sfreq)[None, :],
+            )
     for _ in range(rng.poisson(2.0 * rate * n / sfreq / 600)):
         side = "left" if rng.random() < 0.5 else "right"
         field = (

@@ -41,7 +41,8 @@ REFERENCE_SOURCES: dict[str, tuple[str, str]] = {
 REFERENCE_DESCRIPTIONS: dict[str, str] = {
     "features": "reference: hand-made EEG features per window and channel (log band powers "
     "delta/theta/alpha/beta, line length, peak-to-peak, peak frequency, kurtosis, skewness, "
-    "Hjorth mobility and complexity), pooled with p_sz / 1 - p_sz, one class-balanced "
+    "Hjorth mobility and complexity; each also as its maximum and median over the "
+    "channels), pooled with p_sz / 1 - p_sz, one class-balanced "
     "logistic regression per concept: what plain EEG features give",
     "probe": "reference: the same logistic regression on the frozen detector latents h_t: "
     "what the latents the methods read carry linearly",
