@@ -130,3 +130,13 @@ def test_tusz_mode_ingests_an_external_corpus_and_never_touches_it(tmp_path):
     issues = pl.read_csv(project / "reports/ingest_issues.csv")
     assert issues["detail"].str.contains("exceeds the signal").any()
     assert not (project / "data/raw/synth/corpus").exists()
+
+
+def test_train_stages_follow_the_heads_seed_not_the_global_one():
+    stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    train_params = stages["train"]["params"]
+    assert "train" in train_params and "seed" not in train_params
+    upstream = [s for s in ("synth", "folds", "detector") if "seed" in stages[s].get("params", [])]
+    assert upstream, "the global seed still drives the corpus, folds and detectors"
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    assert isinstance(params["train"]["seed"], int)

@@ -95,7 +95,7 @@ def run_fold(detector: str, fold: int, params: Params) -> dict:
     folds = pl.read_csv(params.folds.path, schema_overrides={"subject": pl.String})
     latents_path = params.detector.out_dir / detector / "latents.parquet"
     crops = read_crops(latents_path, labels, set(folds["subject"]))
-    train, val, test = split_fold(crops, folds, fold, params.train.val_fraction, params.seed)
+    train, val, test = split_fold(crops, folds, fold, params.train.val_fraction, params.train.seed)
     if len(train) == 0 or len(test) == 0:
         raise ValueError(
             f"fold {fold}: {len(train)} training and {len(test)} held-out labelled crops; "
@@ -116,7 +116,7 @@ def run_fold(detector: str, fold: int, params: Params) -> dict:
     progress = tqdm(params.train.methods, desc=f"train {detector} fold {fold}", unit="method")
     for index, name in enumerate(progress):
         method = METHOD_SPECS[name]
-        seed = method_seed(params.seed, fold, index)
+        seed = method_seed(params.train.seed, fold, index)
         torch.manual_seed(seed)
         model = build_model(method, crops.h.shape[-1], concepts, params.train).to(device)
         result = fit(
