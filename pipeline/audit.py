@@ -1,6 +1,6 @@
 """Audit of the synthetic corpus (spec section 11): can a shortcut give the concepts away?
 
-Four checks, all against the hidden truth of the cv cohort:
+Five checks, all against the hidden truth of the cv cohort:
 
 - **Nuisance AUROC** per concept: how well recording duration, number of
   seizures, sampling rate, montage and the patient's ictal amplitude ratio
@@ -16,6 +16,8 @@ Four checks, all against the hidden truth of the cv cohort:
 
 - **What the clip costs**: the ``features`` reference row recomputed on the
   same crops and folds without the clip, per concept.
+- **The control's chance band**: where a row's AUROC on the negative control
+  (HFO) falls by chance alone, on Table 1's crops and folds.
 
 With few positive patients an AUROC is noisy (about +-0.08 for 14 positives
 among 90): each AUROC comes with the 95th percentile of its permutation null,
@@ -269,6 +271,17 @@ def render_audit(report: dict) -> str:
               "| --- | --- |"]  # fmt: skip
     for r in report["clipped"]:
         lines.append(f"| {r['type']} | {r['clipped_fraction']:.3f} |")
+    if report.get("control_bands"):
+        lines += ["", "## The negative control's chance band", "",
+                  "AUROC of a score drawn at random, independent of the labels, scored as "
+                  "Table 1 scores a row (1000 draws, 2.5th-97.5th percentile): a row's control "
+                  "AUROC inside the band is what chance alone gives on these folds.", "",
+                  "| control | positive crops | mean over folds | pooled |",
+                  "| --- | --- | --- | --- |"]  # fmt: skip
+        for name, b in report["control_bands"].items():
+            lines.append(f"| {name} | {b['positives']} | [{b['fold_mean_low']:.2f}, "
+                         f"{b['fold_mean_high']:.2f}] | [{b['pooled_low']:.2f}, "
+                         f"{b['pooled_high']:.2f}] |")  # fmt: skip
     if report.get("features_by_clip"):
         by_clip = report["features_by_clip"]
         lines += ["", "## What the clip costs: the `features` reference row with and without it",
@@ -336,6 +349,65 @@ def features_by_clip(
     return out
 
 
+def control_null_band(
+    labels: np.ndarray,
+    fold: np.ndarray,
+    fold_ids: list[int],
+    draws: int = N_PERMUTATIONS,
+    seed: int = 0,
+) -> dict[str, float]:
+    """95 % band of a control concept's AUROC for a score that knows nothing.
+
+    Scores drawn uniformly at random, independent of the labels, scored as
+    Table 1 scores a row: the mean over the held-out folds, and pooled over
+    all crops. With ~2 positive patients per fold the fold mean of even a
+    perfect null is far from exactly 0.5; a row's control AUROC inside this
+    band is what chance alone gives.
+
+    Parameters
+    ----------
+    labels : ndarray of {0, 1}, shape (n_crops,)
+        The control concept's labels.
+    fold : ndarray of int, shape (n_crops,)
+        Held-out fold of each crop.
+    fold_ids : list of int
+    draws : int
+    seed : int
+
+    Returns
+    -------
+    dict
+        ``fold_mean_low``, ``fold_mean_high``, ``pooled_low``, ``pooled_high``
+        (2.5th and 97.5th percentiles) and ``positives``.
+    """
+    y = np.asarray(labels).reshape(-1, 1)
+    scores = np.random.default_rng(seed).random((draws, len(y), 1))
+    per_fold = [per_concept_auroc(y[fold == k], scores[:, fold == k])[:, 0] for k in fold_ids]
+    with np.errstate(all="ignore"):
+        fold_mean = np.nanmean(np.stack(per_fold, axis=1), axis=1)
+    pooled = per_concept_auroc(y, scores)[:, 0]
+    low, high = np.nanpercentile(fold_mean, [2.5, 97.5])
+    pooled_low, pooled_high = np.percentile(pooled, [2.5, 97.5])
+    return {"fold_mean_low": _round(low), "fold_mean_high": _round(high),
+            "pooled_low": _round(pooled_low), "pooled_high": _round(pooled_high),
+            "positives": int(y.sum())}  # fmt: skip
+
+
+def _control_bands(params: Params, detector: str = "deepsoz") -> dict[str, dict]:
+    """:func:`control_null_band` of every control concept on Table 1's crops and folds."""
+    folds = pl.read_csv(params.folds.path, schema_overrides={"subject": pl.String})
+    fold_of = dict(zip(folds["subject"], folds["fold"], strict=True))
+    latents = params.detector.out_dir / detector / "latents.parquet"
+    crops = read_crops(latents, read_labels(params.labels.out_dir / "labels.parquet"), set(fold_of))
+    fold = np.array([fold_of[s] for s in crops.subjects])
+    names = list(read_concepts(params.concepts.bank_path).names)
+    return {
+        c: control_null_band(crops.labels[:, names.index(c)], fold, list(params.folds.ids),
+                             seed=params.seed)
+        for c in CONTROL_CONCEPTS if c in names
+    }  # fmt: skip
+
+
 def run_audit(params: Params, with_clip_comparison: bool = True) -> dict:
     """The whole audit of the synthetic corpus (see the module docstring).
 
@@ -360,6 +432,8 @@ def run_audit(params: Params, with_clip_comparison: bool = True) -> dict:
         path = params.detector.out_dir / name / "latents.parquet"
         if path.is_file():
             report["detectors"][name] = sensitivity_by_type(window_types(path, truth))
+    if (params.detector.out_dir / "deepsoz" / "latents.parquet").is_file():
+        report["control_bands"] = _control_bands(params)
     if with_clip_comparison:
         report["features_by_clip"] = features_by_clip(params)
     return report

@@ -6,10 +6,12 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from sklearn.metrics import roc_auc_score
 
 from pipeline.audit import (
     NUISANCES,
+    control_null_band,
     nuisance_aurocs,
     nuisance_summary,
     render_audit,
@@ -54,3 +56,19 @@ def test_windows_get_the_type_of_the_seizure_they_fall_in(tmp_path):
               "clipped": [{"type": "absence", "clipped_fraction": 0.1}]}  # fmt: skip
     text = render_audit(report)
     assert "| d | tonic | 5 | 0.00 | 1.000 |" in text and "| absence | 0.100 |" in text
+
+
+def test_control_band_matches_the_mann_whitney_null():
+    rng = np.random.default_rng(0)
+    labels = np.zeros(90, int)
+    labels[rng.choice(90, 22, replace=False)] = 1
+    fold = np.repeat(np.arange(10), 9)
+    band = control_null_band(labels, fold, list(range(10)), draws=2000, seed=1)
+    # Pooled: the AUROC of a random score has sd sqrt((n1 + n0 + 1) / (12 n1 n0)).
+    sd = np.sqrt(91 / (12 * 22 * 68))
+    assert band["pooled_low"] == pytest.approx(0.5 - 1.96 * sd, abs=0.02)
+    assert band["pooled_high"] == pytest.approx(0.5 + 1.96 * sd, abs=0.02)
+    # The mean of ten small folds is wider than the pooled AUROC, and centred on 0.5.
+    assert band["fold_mean_high"] - band["fold_mean_low"] > band["pooled_high"] - band["pooled_low"]
+    assert band["fold_mean_low"] < 0.5 < band["fold_mean_high"]
+    assert band["positives"] == 22
