@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import warnings
 from collections import defaultdict
 from pathlib import Path
 
@@ -278,10 +279,14 @@ def render_audit(report: dict) -> str:
                   "AUROC inside the band is what chance alone gives on these folds.", "",
                   "| control | positive crops | mean over folds | pooled |",
                   "| --- | --- | --- | --- |"]  # fmt: skip
+
+        def interval(low: float | None, high: float | None) -> str:
+            return "n/a" if low is None or high is None else f"[{low:.2f}, {high:.2f}]"
+
         for name, b in report["control_bands"].items():
-            lines.append(f"| {name} | {b['positives']} | [{b['fold_mean_low']:.2f}, "
-                         f"{b['fold_mean_high']:.2f}] | [{b['pooled_low']:.2f}, "
-                         f"{b['pooled_high']:.2f}] |")  # fmt: skip
+            lines.append(f"| {name} | {b['positives']} | "
+                         f"{interval(b['fold_mean_low'], b['fold_mean_high'])} | "
+                         f"{interval(b['pooled_low'], b['pooled_high'])} |")  # fmt: skip
     if report.get("features_by_clip"):
         by_clip = report["features_by_clip"]
         lines += ["", "## What the clip costs: the `features` reference row with and without it",
@@ -383,11 +388,12 @@ def control_null_band(
     y = np.asarray(labels).reshape(-1, 1)
     scores = np.random.default_rng(seed).random((draws, len(y), 1))
     per_fold = [per_concept_auroc(y[fold == k], scores[:, fold == k])[:, 0] for k in fold_ids]
-    with np.errstate(all="ignore"):
-        fold_mean = np.nanmean(np.stack(per_fold, axis=1), axis=1)
     pooled = per_concept_auroc(y, scores)[:, 0]
-    low, high = np.nanpercentile(fold_mean, [2.5, 97.5])
-    pooled_low, pooled_high = np.percentile(pooled, [2.5, 97.5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # one class only: NaN, shown as n/a
+        fold_mean = np.nanmean(np.stack(per_fold, axis=1), axis=1)
+        low, high = np.nanpercentile(fold_mean, [2.5, 97.5])
+        pooled_low, pooled_high = np.nanpercentile(pooled, [2.5, 97.5])
     return {"fold_mean_low": _round(low), "fold_mean_high": _round(high),
             "pooled_low": _round(pooled_low), "pooled_high": _round(pooled_high),
             "positives": int(y.sum())}  # fmt: skip

@@ -72,3 +72,13 @@ def test_control_band_matches_the_mann_whitney_null():
     assert band["fold_mean_high"] - band["fold_mean_low"] > band["pooled_high"] - band["pooled_low"]
     assert band["fold_mean_low"] < 0.5 < band["fold_mean_high"]
     assert band["positives"] == 22
+
+
+def test_control_band_without_positives_is_not_available():
+    band = control_null_band(np.zeros(20, int), np.repeat(np.arange(4), 5), list(range(4)), 50)
+    assert band["fold_mean_low"] is None and band["pooled_high"] is None
+    report = {"nuisance": nuisance_summary(["a"], np.full((1, len(NUISANCES)), 0.5),
+                                           np.full((1, len(NUISANCES)), 0.6)),
+              "detectors": {}, "clip_std": 2.0, "clipped": [],
+              "control_bands": {"high frequency oscillation": band}}  # fmt: skip
+    assert "| high frequency oscillation | 0 | n/a | n/a |" in render_audit(report)
