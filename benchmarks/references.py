@@ -15,13 +15,12 @@ detector@cnnblstm``).
 from __future__ import annotations
 
 import numpy as np
-import polars as pl
 from scipy import stats
 
-from pipeline.audit import read_truth
+from pipeline.audit import cv_crops, read_truth
 from pipeline.concepts import CONTROL_CONCEPTS, REFERENCE_CONCEPTS
 from pipeline.config import REFERENCES, load_params
-from pipeline.szxai.data import read_concepts, read_crops, read_labels
+from pipeline.szxai.data import read_concepts, read_labels
 from pipeline.szxai.references import fold_aurocs, read_pooled
 
 
@@ -32,11 +31,7 @@ def planted_labels(truth_path) -> dict[str, np.ndarray]:
 
 def reference_aurocs(params, detector: str, labels: dict) -> dict[str, np.ndarray]:
     """Per reference row: per-fold per-concept AUROC, shape (n_folds, N)."""
-    folds = pl.read_csv(params.folds.path, schema_overrides={"subject": pl.String})
-    fold_of = dict(zip(folds["subject"], folds["fold"], strict=True))
-    latents = params.detector.out_dir / detector / "latents.parquet"
-    crops = read_crops(latents, labels, set(fold_of))
-    fold = np.array([fold_of[s] for s in crops.subjects])
+    crops, fold, latents = cv_crops(params, detector, labels)
     pooled = read_pooled(REFERENCES, crops.crop_ids, latents, params.features.cv_path)
     seizure = read_concepts(params.concepts.bank_path).seizure
     return {

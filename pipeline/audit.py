@@ -44,7 +44,7 @@ from pipeline.features import extract_features
 from pipeline.io.edf import read_edf
 from pipeline.preprocess import preprocess_corpus
 from pipeline.signal.filters import resample_bandpass
-from pipeline.szxai.data import read_concepts, read_crops, read_labels
+from pipeline.szxai.data import Crops, read_concepts, read_crops, read_labels
 from pipeline.szxai.references import fold_aurocs, pool_file, window_weights
 
 #: "No clip": mean +- a million std leaves every sample as it is.
@@ -312,6 +312,34 @@ AUDIT_MD = "audit.md"
 AUDIT_JSON = "audit.json"
 
 
+def cv_crops(
+    params: Params, detector: str, labels: dict[str, np.ndarray] | None = None
+) -> tuple[Crops, np.ndarray, Path]:
+    """Table 1's labelled cv crops of a detector's latents, with their held-out fold.
+
+    Parameters
+    ----------
+    params : Params
+    detector : str
+    labels : dict of subject -> ndarray, optional
+        Per-patient concept labels; default the labels stage's (what Table 1 uses).
+
+    Returns
+    -------
+    crops : Crops
+    fold : ndarray of int, shape (n_crops,)
+    latents : Path
+        The detector's latents.parquet.
+    """
+    if labels is None:
+        labels = read_labels(params.labels.out_dir / "labels.parquet")
+    folds = pl.read_csv(params.folds.path, schema_overrides={"subject": pl.String})
+    fold_of = dict(zip(folds["subject"], folds["fold"], strict=True))
+    latents = params.detector.out_dir / detector / "latents.parquet"
+    crops = read_crops(latents, labels, set(fold_of))
+    return crops, np.array([fold_of[s] for s in crops.subjects]), latents
+
+
 def features_by_clip(
     params: Params, detector: str = "deepsoz"
 ) -> dict[str, dict[str, float | None]]:
@@ -327,11 +355,7 @@ def features_by_clip(
         ``{"clip on": {concept: AUROC}, "clip off": {...}}``, mean over the folds.
     """
 
-    folds = pl.read_csv(params.folds.path, schema_overrides={"subject": pl.String})
-    fold_of = dict(zip(folds["subject"], folds["fold"], strict=True))
-    latents = params.detector.out_dir / detector / "latents.parquet"
-    crops = read_crops(latents, read_labels(params.labels.out_dir / "labels.parquet"), set(fold_of))
-    fold = np.array([fold_of[s] for s in crops.subjects])
+    crops, fold, latents = cv_crops(params, detector)
     weights = window_weights(latents, crops.crop_ids)
     concepts = read_concepts(params.concepts.bank_path)
     manifest = pl.read_parquet(params.ingest.manifest_path).filter(pl.col("cohort") == "cv")
@@ -401,11 +425,7 @@ def control_null_band(
 
 def _control_bands(params: Params, detector: str = "deepsoz") -> dict[str, dict]:
     """:func:`control_null_band` of every control concept on Table 1's crops and folds."""
-    folds = pl.read_csv(params.folds.path, schema_overrides={"subject": pl.String})
-    fold_of = dict(zip(folds["subject"], folds["fold"], strict=True))
-    latents = params.detector.out_dir / detector / "latents.parquet"
-    crops = read_crops(latents, read_labels(params.labels.out_dir / "labels.parquet"), set(fold_of))
-    fold = np.array([fold_of[s] for s in crops.subjects])
+    crops, fold, _ = cv_crops(params, detector)
     names = list(read_concepts(params.concepts.bank_path).names)
     return {
         c: control_null_band(crops.labels[:, names.index(c)], fold, list(params.folds.ids),

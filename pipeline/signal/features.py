@@ -43,7 +43,7 @@ at the floor :data:`POWER_FLOOR`, 0 for the ratios and moments.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from scipy.signal.windows import hann
@@ -59,8 +59,8 @@ SHAPE_FEATURES: tuple[str, ...] = (
 )  # fmt: skip
 
 
-#: Summaries over the channels appended to every kind, as pseudo-channels.
-SPATIAL_SUMMARIES: tuple[str, ...] = ("max", "median")
+#: Summaries over the channels appended to every kind, as pseudo-channels, in order.
+SPATIAL_SUMMARIES: dict[str, Callable[..., np.ndarray]] = {"max": np.max, "median": np.median}
 
 
 def feature_kinds(bands: Mapping[str, tuple[float, float]]) -> list[str]:
@@ -202,6 +202,6 @@ def window_features(
         complexity,
     ]
     stacked = np.stack(kinds, axis=1)  # (n_windows, n_kinds, n_channels)
-    summaries = [stacked.max(axis=-1), np.median(stacked, axis=-1)]  # SPATIAL_SUMMARIES order
+    summaries = [summary(stacked, axis=-1) for summary in SPATIAL_SUMMARIES.values()]
     with_summaries = np.concatenate([stacked, np.stack(summaries, axis=-1)], axis=-1)
     return with_summaries.reshape(len(x), -1).astype(np.float32)
