@@ -419,8 +419,8 @@ def run_evaluation(params: Params, llm) -> Evaluation:
             "Corpus audit",
             "[audit.md](audit.md): nuisance AUROC per concept (recording duration, number of "
             "seizures, sampling rate, montage, ictal rms), the frozen detectors' sensitivity "
-            "per seizure type, the clipped fraction of seizure samples per type and what the "
-            "clip costs the `features` row.",
+            "per seizure type, the clipped fraction of seizure samples per type, the chance band "
+            "of the negative control's AUROC and what the clip costs the `features` row.",
         ))  # fmt: skip
     index = render_index(
         table, result.figures, provenance(params, methods, fold), out.index,
