@@ -211,6 +211,11 @@ class DetectorTrainParams(_Section):
     class_weights: tuple[float, float] = (0.2, 0.8)
     #: Crops per forward pass when validating and extracting latents.
     eval_batch_crops: int = Field(4, ge=1)
+    #: The intermediate encoding SzXAI attaches to (paper 2.1): ``h``, the
+    #: BiLSTM output h_t (the paper's choice), or ``h_pre``, the per-window
+    #: layer feeding the BiLSTM. Read by the train stages only: changing it
+    #: retrains the heads, not the detector (both are in latents.parquet).
+    latent_layer: Literal["h", "h_pre"] = "h"
 
 
 class DetectorParams(_Section):
@@ -333,6 +338,14 @@ METHODS: tuple[str, ...] = (
 REFERENCES: tuple[str, ...] = ("features", "probe", "probe-random", "probe-pre")
 
 
+class TuneParams(_Section):
+    """The inner-validation grid of the loss weights (paper 3: lambda1 in [0.5, 1], lambda2 in
+    {0.01, 0.001}): one head per combination, trained together, the best kept per method."""
+
+    lambda1: tuple[float, ...] = Field((0.5, 1.0), min_length=1)
+    lambda2: tuple[float, ...] = Field((0.01, 0.001), min_length=1)
+
+
 class TrainParams(_Section):
     """SzXAI head and baselines per fold (spec section 8).
 
@@ -361,6 +374,12 @@ class TrainParams(_Section):
     #: in numerator and denominator; 64 of 600 windows makes a step ~10x cheaper.
     #: Validation and prediction always use every window.
     train_windows: int | None = Field(64, ge=1)
+    #: L_reg over every Linear layer, as the paper prints it, instead of only the
+    #: layers whose scale the loss can see (see pipeline.szxai.losses.l2_penalty).
+    l2_all_layers: bool = False
+    #: Tune lambda1 and lambda2 per method and fold on the inner validation split
+    #: (needs ``val_fraction`` > 0); None = the top-level ``lambda1``, ``lambda2``.
+    tune: TuneParams | None = None
     #: Reference rows fitted beside the methods on the same folds (spec section 11).
     references: tuple[Literal[REFERENCES], ...] = REFERENCES  # type: ignore[valid-type]
     #: Inverse L2 strength of the reference rows' logistic regressions, on
@@ -377,6 +396,10 @@ class TrainParams(_Section):
             raise ValueError(f"train.methods must be distinct and non-empty: {self.methods}")
         if len(set(self.references)) != len(self.references):
             raise ValueError(f"train.references must be distinct: {self.references}")
+        if self.tune is not None and self.val_fraction == 0:
+            raise ValueError(
+                "train.tune chooses on the inner validation split: set train.val_fraction > 0"
+            )
         return self
 
 

@@ -1,4 +1,4 @@
-"""Patient-bootstrap interval of the macro AUROC and the weighted Mann-Whitney area."""
+"""Patient-bootstrap intervals of Table 1, paired comparisons, the weighted Mann-Whitney area."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from pipeline.evaluate.metrics import (
+    METRICS,
     bootstrap_macro_auroc,
+    bootstrap_macro_scores,
     macro_auroc,
+    macro_metrics,
+    paired_bootstrap,
     patient_bootstrap_weights,
     weighted_auroc,
 )
@@ -78,3 +82,66 @@ def test_a_table_sized_bootstrap_takes_seconds():
     bootstrap_macro_auroc(labels, scores, groups, n_draws=1000, seed=0)
     # ~0.2 s here; the bound only guards against a non-vectorised rewrite on a busy machine.
     assert time.perf_counter() - started < 20
+
+
+def test_bootstrapped_metrics_equal_the_metrics_of_each_resampled_set():
+    labels, scores, groups = _cohort(12, seed=4)
+    probs = 1 / (1 + np.exp(-scores))
+    include = np.array([True, True, False, True, True])
+    draws = bootstrap_macro_scores(labels, probs, groups, 0.5, include, n_draws=20, seed=9)
+    weights = patient_bootstrap_weights(groups, 20, seed=9).astype(int)
+    keep = labels[:, include], probs[:, include]
+    for k in (0, 3, 17):  # index 0: the crops as they are; k > 0: draw k
+        counts = np.ones(len(labels), int) if k == 0 else weights[k - 1]
+        y, p = (np.repeat(a, counts, axis=0) for a in keep)
+        expected = macro_metrics(y, p >= 0.5)
+        for name in METRICS:
+            assert draws[name][k] == pytest.approx(expected[name], nan_ok=True), (name, k)
+        assert draws["auroc"][k] == pytest.approx(macro_auroc(y, p))
+
+
+def test_paired_bootstrap_is_the_percentile_interval_of_the_per_draw_differences():
+    labels, scores, groups = _cohort(40, seed=5)
+    better = bootstrap_macro_scores(labels, scores, groups, 0.5, n_draws=500, seed=2)["auroc"]
+    noisy = scores + np.random.default_rng(6).normal(scale=2.0, size=scores.shape)
+    worse = bootstrap_macro_scores(labels, noisy, groups, 0.5, n_draws=500, seed=2)["auroc"]
+    delta, low, high, p = paired_bootstrap(better, worse)
+    differences = better - worse
+    assert delta == pytest.approx(macro_auroc(labels, scores) - macro_auroc(labels, noisy))
+    assert (low, high) == pytest.approx(tuple(np.percentile(differences[1:], [2.5, 97.5])))
+    tail = min((differences[1:] <= 0).sum(), (differences[1:] >= 0).sum())
+    assert p == pytest.approx(2 * (tail + 1) / 501)
+    assert low > 0 and p < 0.01  # far more noise on one side: a real difference
+    # A row against itself: no difference, p = 1.
+    assert paired_bootstrap(better, better) == (0.0, 0.0, 0.0, 1.0)
+
+
+def test_paired_comparisons_pair_folds_for_wilcoxon_and_patients_for_the_bootstrap():
+    import polars as pl
+    from scipy.stats import wilcoxon
+
+    from pipeline.evaluate.collect import paired_comparisons
+
+    rng = np.random.default_rng(3)
+    methods = ("szxai", "yan", "probe")
+    per_fold = pl.DataFrame([
+        {"detector": "deepsoz", "method": m, "fold": f, "auroc": float(rng.random())}
+        for f in range(10) for m in methods
+    ])  # fmt: skip
+    labels, scores, groups = _cohort(30, seed=8)
+    draws = {("deepsoz", m): bootstrap_macro_scores(
+        labels, scores + rng.normal(scale=k, size=scores.shape), groups, 0.5, n_draws=200, seed=1)
+        for k, m in enumerate(methods)}  # fmt: skip
+    table = paired_comparisons(draws, per_fold, "szxai")
+    assert table["method"].to_list() == ["yan", "probe"]
+    for row in table.iter_rows(named=True):
+        first = per_fold.filter(pl.col("method") == "szxai").sort("fold")["auroc"].to_numpy()
+        other = per_fold.filter(pl.col("method") == row["method"]).sort("fold")["auroc"].to_numpy()
+        assert row["p_wilcoxon"] == pytest.approx(wilcoxon(first - other).pvalue)
+        assert row["delta_folds"] == pytest.approx(np.mean(first - other))
+        expected = paired_bootstrap(draws["deepsoz", "szxai"]["auroc"],
+                                    draws["deepsoz", row["method"]]["auroc"])  # fmt: skip
+        assert (row["delta_pooled"], row["delta_low"], row["delta_high"],
+                row["p_bootstrap"]) == pytest.approx(expected)  # fmt: skip
+    # Benjamini-Hochberg over the detector's comparisons: never below the raw p.
+    assert (table["q_bh"] >= table["p_bootstrap"] - 1e-12).all()

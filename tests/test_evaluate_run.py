@@ -19,6 +19,7 @@ from types import SimpleNamespace
 import numpy as np
 import polars as pl
 import pytest
+import yaml
 from sklearn.metrics import roc_auc_score
 
 from pipeline.config import (
@@ -116,7 +117,13 @@ def _write_fold(out: Path, detector: str, fold: int, methods, rng) -> None:
     pl.DataFrame(rows, schema=schema).write_parquet(folder / "predictions.parquet")
     if "szxai" in methods:
         pl.concat(windows).write_parquet(folder / "latents_aligned.parquet")
-    (folder / "metrics.json").write_text("{}\n")
+    # Training histories as run_fold writes them: every method stops at its own epoch.
+    histories = {
+        m: {"history": [{"epoch": e, "cp": 1.0 / e, "val_auroc": 0.5 + 0.01 * e}
+                        for e in range(1, 4 + i)]}
+        for i, m in enumerate(methods) if m not in REFERENCES
+    }  # fmt: skip
+    (folder / "metrics.json").write_text(json.dumps({"methods": histories}) + "\n")
 
 
 def _write_detector_latents(out: Path, rng) -> None:
@@ -162,14 +169,16 @@ def evaluated(tmp_path_factory):
 
 def test_every_output_exists(evaluated):
     out = evaluated.out
-    for path in (out.table_md, out.table_csv, out.metrics, out.index, out.concept_auroc):
+    for path in (out.table_md, out.table_csv, out.metrics, out.index, out.concept_auroc,
+                 out.comparisons_md, out.comparisons_csv):  # fmt: skip
         assert path.is_file(), path
     results = sorted(p.name for p in out.results.iterdir())
     expected = {f"{kind}_{d}.png" for kind in ("confusion", "concepts") for d in DETECTORS}
     assert expected | {"roc.png", "tsne.png"} <= set(results)
     assert len([r for r in results if r.startswith("heatmap_")]) == 2
     assert sorted(p.name for p in out.plots.iterdir()) == sorted(
-        f"{kind}_{d}.csv" for kind in ("confusion", "roc") for d in DETECTORS
+        [f"{kind}_{d}.csv" for kind in ("confusion", "roc") for d in DETECTORS]
+        + ["training", "validation"]
     )
     assert not [p for p in out.root.rglob("*.tmp")], "a temporary file was left behind"
 
@@ -180,10 +189,24 @@ def test_pngs_are_real_figures(evaluated):
         assert path.stat().st_size > 20_000, f"{path.name} looks empty"
 
 
+def test_training_curves_are_dvc_plots_one_csv_per_fold(evaluated):
+    for detector in DETECTORS:
+        for fold in range(N_FOLDS):
+            frame = pl.read_csv(evaluated.out.plots / "training" / f"{detector}_fold{fold}.csv")
+            assert frame.columns == ["epoch", "szxai", "yan", "patricio"]
+            assert frame["epoch"].to_list() == [1, 2, 3, 4, 5]  # the longest history
+            assert frame["szxai"].to_list()[:3] == pytest.approx([1.0, 0.5, 1 / 3])
+            assert frame["szxai"].null_count() == 2  # stopped after epoch 3
+            val = pl.read_csv(evaluated.out.plots / "validation" / f"{detector}_fold{fold}.csv")
+            assert val["yan"].to_list()[:4] == pytest.approx([0.51, 0.52, 0.53, 0.54])
+    dvc_plots = (REPO / "dvc.yaml").read_text()
+    assert "reports/plots/training/:" in dvc_plots and "reports/plots/validation/:" in dvc_plots
+
+
 def test_table1_equals_a_direct_recomputation(evaluated):
     table = pl.read_csv(evaluated.out.table_csv)
     row = table.filter((pl.col("detector") == "cnnblstm") & (pl.col("method") == "szxai"))
-    per_fold, hfo = [], []
+    per_fold, hfo, pooled = [], [], []
     keep = np.arange(len(CONCEPTS)) != CONTROL  # the macro columns leave the control out
     for fold in range(N_FOLDS):
         frame = pl.read_parquet(
@@ -193,17 +216,31 @@ def test_table1_equals_a_direct_recomputation(evaluated):
         if 0 < labels[:, CONTROL].sum() < len(labels):
             hfo.append(roc_auc_score(labels[:, CONTROL], probs[:, CONTROL]))
         labels, probs = labels[:, keep], probs[:, keep]
+        pooled.append((labels, probs))
         both = (labels.min(axis=0) == 0) & (labels.max(axis=0) == 1)
         auroc = np.mean(roc_auc_score(labels[:, both], probs[:, both], average=None))
         per_fold.append({**macro_metrics(labels, probs >= 0.5), "auroc": auroc})
+    labels, probs = (np.concatenate(parts) for parts in zip(*pooled, strict=True))
+    both = (labels.min(axis=0) == 0) & (labels.max(axis=0) == 1)
+    on_pooled = {
+        **macro_metrics(labels, probs >= 0.5),
+        "auroc": np.mean(roc_auc_score(labels[:, both], probs[:, both], average=None)),
+    }
     metrics = json.loads(evaluated.out.metrics.read_text())
     for name in TABLE_METRICS:
         values = np.array([f[name] for f in per_fold])
         assert row[f"{name}_mean"][0] == pytest.approx(np.nanmean(values), abs=1e-6)
         assert row[f"{name}_std"][0] == pytest.approx(np.nanstd(values, ddof=1), abs=1e-6)
-        assert metrics["cnnblstm"]["szxai"][name] == pytest.approx(np.nanmean(values), abs=1e-4)
+        assert row[f"{name}_pooled"][0] == pytest.approx(on_pooled[name], abs=1e-6)
+        # metrics.json: the headline only, pooled value and interval per metric.
+        headline = metrics["cnnblstm"]["szxai"]
+        assert headline[name] == pytest.approx(on_pooled[name], abs=1e-4)
+        assert headline[f"{name}_low"] <= headline[name] <= headline[f"{name}_high"]
+    assert set(metrics["cnnblstm"]["szxai"]) == {
+        f"{m}{suffix}" for m in TABLE_METRICS for suffix in ("", "_low", "_high")
+    }
+    assert "chance" not in metrics["cnnblstm"]
     assert hfo and row["auroc_hfo"][0] == pytest.approx(np.mean(hfo), abs=1e-6)
-    assert metrics["cnnblstm"]["szxai"]["auroc_hfo"] == pytest.approx(np.mean(hfo), abs=1e-4)
     assert set(table["method"]) == {*METHODS, "chance"}
     assert "| deepsoz | szxai |" in evaluated.out.table_md.read_text()
 
@@ -213,19 +250,21 @@ def test_reference_rows_follow_the_methods_and_are_marked(evaluated):
     deepsoz = table.filter(pl.col("detector") == "deepsoz")
     assert deepsoz["method"].to_list() == ["szxai", "patricio", "yan", *REFERENCES, "chance"]
     assert deepsoz["reference"].to_list() == [False] * 3 + [True] * 4 + [False]
-    for column in ("auroc_pooled", "auroc_ci_low", "auroc_ci_high", "auroc_hfo"):
+    for column in ("auroc_pooled", "auroc_low", "auroc_high", "auroc_hfo"):
         assert column in table.columns
     rows = table.filter(pl.col("method") != "chance")
-    assert (rows["auroc_ci_low"] <= rows["auroc_pooled"]).all()
-    assert (rows["auroc_pooled"] <= rows["auroc_ci_high"]).all()
-    assert table.filter(pl.col("method") == "chance")["auroc_ci_low"].is_null().all()
+    for metric in TABLE_METRICS:
+        defined = rows.drop_nulls(f"{metric}_low")
+        assert (defined[f"{metric}_low"] <= defined[f"{metric}_pooled"]).all()
+        assert (defined[f"{metric}_pooled"] <= defined[f"{metric}_high"]).all()
+    assert table.filter(pl.col("method") == "chance")["auroc_low"].is_null().all()
     md = evaluated.out.table_md.read_text()
     assert "| deepsoz | probe-random (reference) |" in md
     assert re.search(r"\| 0\.\d{3} \[0\.\d{3}, 0\.\d{3}\] \|", md)
     assert "HFO AUROC (control)" in md.splitlines()[0]
     metrics = json.loads(evaluated.out.metrics.read_text())
     assert set(REFERENCES) <= set(metrics["deepsoz"])
-    assert metrics["deepsoz"]["probe"]["auroc_ci_high"] is not None
+    assert metrics["deepsoz"]["probe"]["auroc_high"] is not None
     index = evaluated.out.index.read_text(encoding="utf-8")
     assert "## Reference rows" in index and "`probe-random` = the same" in index
     assert "percentile-bootstrap interval over patients: 1000 seeded draws" in index
@@ -320,6 +359,10 @@ def test_dvc_plots_render_the_declared_plots(evaluated):
     root = evaluated.root
     for name in ("dvc.yaml", "params.yaml"):
         shutil.copy(REPO / name, root / name)
+    # The curves' series are ``train.methods``: here the methods this project trained.
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["train"]["methods"] = [m for m in METHODS if m not in REFERENCES]
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     subprocess.run(["git", "init", "-q"], cwd=root, check=True)
     subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=root, check=True, env=env)
@@ -332,8 +375,13 @@ def test_dvc_plots_render_the_declared_plots(evaluated):
     plots = json.loads(shown.stdout)["data"]
     assert {"etiology_groups", "detector_roc"} <= set(plots)
     images = {f"reports/results/{p.name}" for p in (root / "reports/results").glob("*.png")}
-    assert set(plots) == {"etiology_groups", "detector_roc"} | images  # no CSV drawn twice
+    curves = {f"reports/plots/{kind}/{d}_fold{f}.csv" for kind in ("training", "validation")
+              for d in DETECTORS for f in range(N_FOLDS)}  # fmt: skip
+    assert set(plots) == {"etiology_groups", "detector_roc"} | images | curves  # none twice
     assert all(plots[k][0]["type"] == "image" for k in images)
+    # One line per method on each fold's training curve.
+    values = plots["reports/plots/training/deepsoz_fold0.csv"][0]["content"]["data"]["values"]
+    assert {v["field"] for v in values} == {"szxai", "yan", "patricio"}
     roc = plots["detector_roc"][0]["content"]["data"]["values"]
     assert {v["filename"] for v in roc} == {f"roc_{d}.csv" for d in DETECTORS}
 

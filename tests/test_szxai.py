@@ -17,25 +17,35 @@ from pipeline.detectors.training import freeze
 from pipeline.evaluate.metrics import macro_metrics
 from pipeline.szxai.data import CropTensors, read_concepts, read_crops, read_labels
 from pipeline.szxai.losses import concept_weights, knbc_loss, l2_penalty, prediction_loss
-from pipeline.szxai.methods import METHOD_SPECS, build_model
-from pipeline.szxai.models import CropScoreNorm, pool_similarity
-from pipeline.szxai.run import hyper_from, run_fold, split_fold
+from pipeline.szxai.methods import METHOD_SPECS, Slot, build_stack
+from pipeline.szxai.models import StackedBatchNorm, pool_similarity
+from pipeline.szxai.run import choose_slots, fold_slots, hyper_from, run_fold, split_fold
 from pipeline.szxai.training import (
+    FitResult,
     Hyper,
+    LossTerms,
     crop_batches,
     fit,
     predict,
     sample_windows,
-    validation_loss,
+    validation_losses,
 )
 from tests.szxai_helpers import N_CONCEPTS, SEIZURE_SIDE, cohort_params, make_cohort
 
 TAU = 0.07
 
 
+def stack_of(names, concepts, params, latent_dim=8, seeds=None):
+    """A stack of one slot per method name, at the default loss weights."""
+    seeds = seeds or list(range(len(names)))
+    slots = [Slot(METHOD_SPECS[n], params.lambda1, params.lambda2, s)
+             for n, s in zip(names, seeds, strict=True)]  # fmt: skip
+    return build_stack(slots, latent_dim, concepts, params.train)
+
+
 def hyper(**changes) -> Hyper:
     """The default optimisation settings (from :class:`Params`) with ``changes``, all windows."""
-    return dataclasses.replace(hyper_from(Params()), train_windows=None, **changes)
+    return dataclasses.replace(hyper_from(Params()), **{"train_windows": None, **changes})
 
 
 def _knbc_by_hand(S, seizure_windows, labels, seizure_side, tau):
@@ -187,29 +197,48 @@ def _batch(rng, n=3, t=7, d=8, pad_last=2) -> CropTensors:
 def test_every_method_maps_padded_crops_to_one_logit_per_concept(tmp_path, name):
     paths = make_cohort(tmp_path, n_subjects=3)
     concepts = read_concepts(paths["bank"])
-    torch.manual_seed(0)
-    model = build_model(METHOD_SPECS[name], 8, concepts, cohort_params(tmp_path).train)
+    model = stack_of([name], concepts, cohort_params(tmp_path))
     batch = _batch(np.random.default_rng(1))
-    out = model(batch, return_encodings=True)
-    assert out.logits.shape == (3, N_CONCEPTS)
+    (out,) = model(batch, return_encodings=True)
+    assert model.logits([out]).shape == (1, 3, N_CONCEPTS)
     if METHOD_SPECS[name].architecture == "window-head":
-        assert out.similarity.shape == (3, 7, N_CONCEPTS)
-        assert out.encodings.shape == (3, 7, 6)
-        assert out.similarity[0, -2:].abs().sum() == 0  # padding has no score
+        assert out.similarity.shape == (1, 3, 7, N_CONCEPTS)
+        assert out.encodings.shape == (1, 3, 7, 6)
+        assert out.similarity[0, 0, -2:].abs().sum() == 0  # padding has no score
         assert out.similarity.abs().max() <= 1 + 1e-5
     # Padding content never changes a prediction.
     model.eval()
     junk = CropTensors(batch.h.clone(), batch.p_sz, batch.seizure, batch.mask, batch.labels)
     junk.h[0, -2:] = 100.0
-    assert torch.allclose(model(batch).logits, model(junk).logits, atol=1e-5)
+    assert torch.allclose(model.logits(model(batch)), model.logits(model(junk)), atol=1e-5)
 
 
-def test_l2_penalty_sums_squared_linear_weights_only(tmp_path):
+def test_l2_penalty_sums_squared_linear_weights_of_the_layers_whose_scale_counts(tmp_path):
     paths = make_cohort(tmp_path, n_subjects=3)
-    model = build_model(METHOD_SPECS["szxai"], 8, read_concepts(paths["bank"]),
-                        cohort_params(tmp_path).train)  # fmt: skip
-    expected = sum((m.weight**2).sum() for m in model.modules() if isinstance(m, torch.nn.Linear))
-    assert l2_penalty(model).item() == pytest.approx(expected.item())
+    concepts = read_concepts(paths["bank"])
+    model = stack_of(["szxai", "szxai-avg", "patricio"], concepts, cohort_params(tmp_path))
+    heads, patricio = model.groups
+    layers = [*heads.encoder.linears, heads.concept_layer]
+    assert len(layers) == 4  # f_NN's three Linear layers and the concept layer
+    for m in range(2):
+        everything = sum((layer.weight[m] ** 2).sum() for layer in layers)
+        assert l2_penalty(heads, scale_invariant=True)[m].item() == pytest.approx(
+            everything.item(), rel=1e-6
+        )
+        # By default not f_NN's first two layers, whose output BatchNorm normalises.
+        counted = sum((layer.weight[m] ** 2).sum() for layer in layers[2:])
+        assert l2_penalty(heads)[m].item() == pytest.approx(counted.item(), rel=1e-6)
+    projection = (patricio.projection.weight[0] ** 2).sum()
+    assert l2_penalty(patricio).tolist() == pytest.approx([projection.item()])
+    # Scaling a layer left out leaves the logits as they were (eval mode: the
+    # BatchNorm statistics are the batch's own only in training, so use those).
+    batch = _batch(np.random.default_rng(0))
+    model.train()
+    before = model.logits(model(batch))
+    with torch.no_grad():
+        heads.encoder.linears[0].weight.mul_(3.0)
+        heads.encoder.linears[1].weight.mul_(2.0)
+    assert torch.allclose(model.logits(model(batch)), before, atol=1e-3)  # BatchNorm eps
 
 
 def test_window_sampling_draws_distinct_real_windows():
@@ -231,16 +260,14 @@ def test_detector_stays_frozen_while_the_head_trains(tmp_path):
     out = detector(eeg)
     latents = out.latents
     assert not latents.requires_grad  # nothing can flow back into the detector
-    head = build_model(METHOD_SPECS["szxai"], latents.shape[-1], concepts,
-                       cohort_params(tmp_path).train)  # fmt: skip
+    head = stack_of(["szxai"], concepts, cohort_params(tmp_path), latent_dim=latents.shape[-1])
     crops = CropTensors(
         h=latents, p_sz=out.logits.softmax(-1)[..., 1],
         seizure=torch.zeros(2, 6, dtype=torch.bool), mask=torch.ones(2, 6, dtype=torch.bool),
         labels=torch.tensor([[1.0, 0, 1, 0], [0, 1, 0, 1]]),
     )  # fmt: skip
     head_before = [p.clone() for p in head.parameters()]
-    fit(METHOD_SPECS["szxai"], head, crops, None, torch.full((4,), 0.5),
-        hyper(epochs=3, batch_crops=2), seed=0)  # fmt: skip
+    fit(head, crops, None, torch.full((4,), 0.5), hyper(epochs=3, batch_crops=2), seed=0)
     assert all(p.grad is None for p in detector.parameters())
     assert all(torch.equal(before[k], v) for k, v in detector.state_dict().items())
     assert any(not torch.equal(a, b) for a, b in zip(head_before, head.parameters(), strict=True))
@@ -254,13 +281,12 @@ def test_szxai_learns_concepts_that_the_latents_carry(tmp_path):
     train, val, test = split_fold(crops, folds, 0, 0.2, params.seed)
     concepts = read_concepts(paths["bank"])
     weights = torch.from_numpy(concept_weights(np.concatenate([train.labels, val.labels])))
-    torch.manual_seed(0)
-    model = build_model(METHOD_SPECS["szxai"], 8, concepts, params.train)
+    model = stack_of(["szxai"], concepts, params)
     device = torch.device("cpu")
     settings = hyper(lr=0.01, epochs=100, patience=100, batch_crops=4)
-    result = fit(METHOD_SPECS["szxai"], model, train.to_tensors(device), val.to_tensors(device),
-                 weights, settings, seed=0)  # fmt: skip
-    probs = predict(result.model, test.to_tensors(device))["probs"]
+    fitted = fit(model, train.to_tensors(device), val.to_tensors(device), weights, settings, seed=0)
+    result = fitted.results[0]
+    probs = predict(fitted.stack, test.to_tensors(device))["probs"][0]
     # Held-out patients: present concepts rank above absent ones, and the
     # thresholded predictions are far above chance (prevalence ~0.6 here).
     assert roc_auc_score(test.labels.ravel(), probs.ravel()) > 0.8
@@ -310,18 +336,24 @@ def test_latent_probe_finds_concepts_only_when_the_latents_carry_them(
 
 
 def test_crop_score_norm_standardises_across_crops_and_survives_a_single_crop():
-    norm = CropScoreNorm(3)
-    scores = torch.tensor([[0.10, 0.50, -0.2], [0.11, 0.52, -0.1], [0.12, 0.47, -0.3]])
-    out = norm.train()(scores)
+    norm = StackedBatchNorm(1, 3, affine=False)
+    scores = torch.tensor([[[0.10, 0.50, -0.2], [0.11, 0.52, -0.1], [0.12, 0.47, -0.3]]])
+    out = norm.train()(scores)[0]
+    reference = torch.nn.BatchNorm1d(3, affine=False).train()
+    assert torch.allclose(out, reference(scores[0]), atol=1e-6)
+    scores = scores[0]
     # Each concept's scores are standardised across the crops: spreads of 1e-2
     # become spreads of ~1 whatever the offset.
     spread = scores.var(0, unbiased=False)
     assert torch.allclose(out, (scores - scores.mean(0)) / torch.sqrt(spread + norm.eps), atol=1e-5)
     assert (out.std(0) > 0.9).all()
+    # Running statistics as torch's BatchNorm1d keeps them (unbiased variance, momentum 0.1).
+    assert torch.allclose(norm.running_mean[0, 0], reference.running_mean)
+    assert torch.allclose(norm.running_var[0, 0], reference.running_var)
     running_mean, running_var = norm.running_mean.clone(), norm.running_var.clone()
-    single = norm(scores[:1])  # one crop: scaled by the running statistics, which stay put
-    expected = (scores[:1] - running_mean) / torch.sqrt(running_var + norm.eps)
-    assert torch.allclose(single, expected)
+    single = norm(scores[None, :1])  # one crop: scaled by the running statistics, which stay put
+    expected = (scores[:1] - running_mean[0]) / torch.sqrt(running_var[0] + norm.eps)
+    assert torch.allclose(single[0], expected)
     assert torch.equal(norm.running_mean, running_mean)
 
 
@@ -343,14 +375,85 @@ def test_without_patience_training_runs_every_epoch_and_keeps_the_last(tmp_path)
     device = torch.device("cpu")
     tensors = crops.to_tensors(device)
     weights = torch.full((N_CONCEPTS,), 0.5)
-    method = METHOD_SPECS["szxai"]
-    torch.manual_seed(0)
-    model = build_model(method, 8, concepts, cohort_params(tmp_path).train)
-    result = fit(method, model, tensors, tensors, weights,
-                 hyper(epochs=7, patience=None, batch_crops=4), seed=0)  # fmt: skip
+    model = stack_of(["szxai"], concepts, cohort_params(tmp_path))
+    fitted = fit(model, tensors, tensors, weights, hyper(epochs=7, patience=None, batch_crops=4),
+                 seed=0)  # fmt: skip
+    result = fitted.results[0]
     assert result.epochs_run == 7 and result.best_epoch == 7
     # The returned weights are the last epoch's: the validation loss recomputed now
     # equals the one recorded for epoch 7.
-    assert validation_loss(method, result.model, tensors, weights) == pytest.approx(
-        result.history[-1]["val_cp"], rel=1e-6
+    losses, _ = validation_losses(fitted.stack, tensors, LossTerms.of(model, weights, TAU))
+    assert losses[0] == pytest.approx(result.history[-1]["val_cp"], rel=1e-6)
+
+
+def _fold_tensors(tmp_path, n_subjects=12):
+    paths = make_cohort(tmp_path, n_subjects=n_subjects)
+    params = cohort_params(tmp_path)
+    folds = pl.read_csv(paths["folds"])
+    crops = read_crops(paths["latents"], read_labels(paths["labels"]), set(folds["subject"]))
+    train, val, test = split_fold(crops, folds, 0, 0.25, params.seed)
+    device = torch.device("cpu")
+    tensors = [part.to_tensors(device) for part in (train, val, test)]
+    return (
+        params,
+        read_concepts(paths["bank"]),
+        torch.from_numpy(concept_weights(train.labels)),
+        tensors,
     )
+
+
+@pytest.mark.parametrize("patience", [None, 2])
+def test_stacked_training_equals_training_each_method_alone(tmp_path, patience):
+    params, concepts, weights, (train, val, test) = _fold_tensors(tmp_path)
+    settings = hyper(epochs=6, patience=patience, batch_crops=3, train_windows=10)
+    names, seeds = list(METHODS), [11 * (i + 1) for i in range(len(METHODS))]
+    together = fit(stack_of(names, concepts, params, seeds=seeds), train, val, weights,
+                   settings, seed=5)  # fmt: skip
+    probs = predict(together.stack, test)["probs"]
+    for i, name in enumerate(names):
+        alone = fit(stack_of([name], concepts, params, seeds=[seeds[i]]), train, val, weights,
+                    settings, seed=5)  # fmt: skip
+        assert np.allclose(predict(alone.stack, test)["probs"][0], probs[i], atol=1e-5), name
+        mine, theirs = alone.results[0], together.results[i]
+        assert (mine.epochs_run, mine.best_epoch) == (theirs.epochs_run, theirs.best_epoch), name
+        for a, b in zip(mine.history, theirs.history, strict=True):
+            assert a == pytest.approx(b, rel=1e-4, abs=1e-6, nan_ok=True), name
+
+
+def test_early_stopping_keeps_each_slot_at_its_own_best_epoch(tmp_path):
+    params, concepts, weights, (train, val, _) = _fold_tensors(tmp_path)
+    model = stack_of(["szxai", "patricio"], concepts, params)
+    fitted = fit(model, train, val, weights, hyper(epochs=30, patience=3, batch_crops=3), seed=0)
+    losses, _ = validation_losses(fitted.stack, val, LossTerms.of(model, weights, TAU))
+    for slot, result in enumerate(fitted.results):
+        recorded = [h["val_cp"] for h in result.history]
+        assert result.best_epoch == 1 + int(np.argmin(recorded))
+        assert result.epochs_run <= 30 and result.best_val_loss == pytest.approx(min(recorded))
+        # The restored weights give the best epoch's validation loss again.
+        assert losses[slot] == pytest.approx(result.best_val_loss, rel=1e-5)
+
+
+def test_tuning_trains_one_slot_per_setting_and_keeps_the_best_inner_validation_loss(tmp_path):
+    from pipeline.config import TuneParams
+
+    params = cohort_params(tmp_path)
+    params = params.model_copy(update={"train": params.train.model_copy(update={
+        "methods": ("szxai", "szxai-nal"), "val_fraction": 0.25,
+        "tune": TuneParams(lambda1=(0.5, 1.0), lambda2=(0.01, 0.001))})})  # fmt: skip
+    slots = fold_slots(params, 0)
+    # lambda1 only matters with the alignment loss: 2 x 2 settings for szxai, 2 for szxai-nal.
+    assert [(s.method.name, s.lambda1, s.lambda2) for s in slots][:4] == [
+        ("szxai", 0.5, 0.01),
+        ("szxai", 0.5, 0.001),
+        ("szxai", 1.0, 0.01),
+        ("szxai", 1.0, 0.001),
+    ]
+    assert [s.method.name for s in slots[4:]] == ["szxai-nal"] * 2
+    assert len({s.seed for s in slots}) == len(slots)
+    losses = [0.5, 0.3, 0.4, 0.3, 0.2, 0.1]
+    results = [FitResult(1, 1, v) for v in losses]
+    assert choose_slots(slots, results) == {"szxai": 1, "szxai-nal": 5}
+    with pytest.raises(ValueError, match="val_fraction"):
+        params.train.model_copy(update={"val_fraction": 0.0}).model_validate(
+            {**params.train.model_dump(), "val_fraction": 0.0}
+        )

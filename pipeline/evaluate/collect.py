@@ -10,22 +10,27 @@ are left out of every macro average and scored apart (``auroc_hfo``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
+from scipy.stats import false_discovery_control, wilcoxon
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from pipeline.concepts import is_control_concept
 from pipeline.evaluate.metrics import (
-    bootstrap_macro_auroc,
+    TABLE_METRICS,
+    bootstrap_macro_scores,
     chance_metrics,
     macro_auroc,
     macro_metrics,
+    paired_bootstrap,
     per_concept_auroc,
     per_concept_metrics,
+    percentile_interval,
 )
 
 #: Column of the negative control's ROC area (the mean over control concepts, if several).
@@ -66,6 +71,37 @@ def read_predictions(train_dir: Path, detectors: Sequence[str], n_folds: int) ->
     return pl.concat(frames).select(
         "detector", "fold", "method", "crop_id", "subject", "probs", "labels"
     )
+
+
+#: Training-curve quantities of a fold's ``metrics.json`` history, by plots folder.
+CURVES: dict[str, str] = {"training": "cp", "validation": "val_auroc"}
+
+
+def training_curves(train_dir: Path, detector: str, fold: int) -> dict[str, pl.DataFrame]:
+    """A fold's training curves, one wide frame per quantity of :data:`CURVES`.
+
+    Returns
+    -------
+    dict of str -> polars.DataFrame
+        By folder name (``training``: each method's L_CP on the training crops
+        per epoch; ``validation``: its inner-validation macro AUROC, only when
+        the fold had a validation split): ``epoch``, then one column per
+        method, null after a method stopped early.
+    """
+    record = json.loads((fold_dir(train_dir, detector, fold) / "metrics.json").read_text())
+    curves = {}
+    for folder, key in CURVES.items():
+        columns = {
+            method: [row[key] for row in entry["history"]]
+            for method, entry in record["methods"].items()
+        }
+        if not columns or all(v is None or np.isnan(v) for c in columns.values() for v in c):
+            continue
+        n_epochs = max(len(c) for c in columns.values())
+        frame = {"epoch": list(range(1, n_epochs + 1))}
+        frame |= {m: c + [None] * (n_epochs - len(c)) for m, c in columns.items()}
+        curves[folder] = pl.DataFrame(frame).fill_nan(None)
+    return curves
 
 
 def as_matrix(column: pl.Series) -> np.ndarray:
@@ -144,40 +180,143 @@ def pooled_rows(predictions: pl.DataFrame) -> dict[tuple[str, str], pl.DataFrame
     }
 
 
-def auroc_intervals(
+def pooled_draws(
     predictions: pl.DataFrame,
     control: np.ndarray | None,
+    threshold: float,
     seed: int,
     n_draws: int,
-    level: float = 0.95,
-) -> pl.DataFrame:
-    """Pooled macro ROC area of every row and its patient-bootstrap interval.
+) -> dict[tuple[str, str], dict[str, np.ndarray]]:
+    """Every row's pooled Table 1 metrics, as they are and under one patient bootstrap.
 
     All held-out crops of a (detector, method), pooled over the folds (each cv
-    crop once), scored by the macro area over the non-control concepts; the
-    interval is the percentile bootstrap over patients
-    (:func:`pipeline.evaluate.metrics.bootstrap_macro_auroc`), with the same
-    draws for every row.
+    crop once), scored over the non-control concepts
+    (:func:`pipeline.evaluate.metrics.bootstrap_macro_scores`); every row of a
+    detector is scored on the same patients, so gets the same draws.
+
+    Returns
+    -------
+    dict of (detector, method) -> dict of metric -> ndarray, shape (n_draws + 1,)
+    """
+    include = None if control is None else ~np.asarray(control, bool)
+    return {
+        key: bootstrap_macro_scores(
+            as_matrix(group["labels"]),
+            as_matrix(group["probs"]),
+            group["subject"].to_numpy(),
+            threshold,
+            include,
+            n_draws,
+            seed,
+        )  # fmt: skip
+        for key, group in pooled_rows(predictions).items()
+    }
+
+
+def interval_columns(metric: str) -> tuple[str, str, str]:
+    """The pooled value and interval bounds of ``metric`` in the tables."""
+    return f"{metric}_pooled", f"{metric}_low", f"{metric}_high"
+
+
+def pooled_intervals(
+    draws: dict[tuple[str, str], dict[str, np.ndarray]], level: float = 0.95
+) -> pl.DataFrame:
+    """Per row, each metric's pooled value and its percentile interval over the draws.
 
     Returns
     -------
     polars.DataFrame
-        ``detector``, ``method``, ``auroc_pooled``, ``auroc_ci_low``, ``auroc_ci_high``.
+        ``detector``, ``method``, then per metric of :data:`TABLE_METRICS` the
+        columns of :func:`interval_columns`.
     """
     rows = []
-    for (detector, method), group in pooled_rows(predictions).items():
-        y_true, probs = as_matrix(group["labels"]), as_matrix(group["probs"])
-        include = None if control is None else ~np.asarray(control, bool)
-        point, low, high = bootstrap_macro_auroc(
-            y_true, probs, group["subject"].to_numpy(), include, n_draws, seed, level
-        )
-        rows.append({"detector": detector, "method": method, "auroc_pooled": point,
-                     "auroc_ci_low": low, "auroc_ci_high": high})  # fmt: skip
-    return pl.DataFrame(
-        rows,
-        schema={"detector": pl.String, "method": pl.String, "auroc_pooled": pl.Float64,
-                "auroc_ci_low": pl.Float64, "auroc_ci_high": pl.Float64},
-    )  # fmt: skip
+    for (detector, method), by_metric in draws.items():
+        row = {"detector": detector, "method": method}
+        for metric in TABLE_METRICS:
+            point, low, high = interval_columns(metric)
+            values = by_metric[metric]
+            row[point] = float(values[0])
+            row[low], row[high] = percentile_interval(values[1:], level)
+        rows.append(row)
+    schema = {"detector": pl.String, "method": pl.String}
+    schema |= {c: pl.Float64 for m in TABLE_METRICS for c in interval_columns(m)}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def paired_comparisons(
+    draws: dict[tuple[str, str], dict[str, np.ndarray]],
+    per_fold: pl.DataFrame,
+    against: str,
+    level: float = 0.95,
+) -> pl.DataFrame:
+    """``against`` (SzXAI) minus every other row of its detector, in macro ROC area.
+
+    Two paired views of the same difference: over patients (the pooled AUROC,
+    bootstrap draws shared by both rows: interval and p-value of
+    :func:`pipeline.evaluate.metrics.paired_bootstrap`) and over folds (the
+    fold-mean AUROC, Wilcoxon signed-rank test of the per-fold differences,
+    exact for these few folds). ``q_bh`` adjusts the bootstrap p-values of a
+    detector for the number of its comparisons (Benjamini-Hochberg).
+
+    Parameters
+    ----------
+    draws : from :func:`pooled_draws`
+    per_fold : polars.DataFrame
+        From :func:`fold_scores` (``auroc`` per detector, method and fold).
+    against : str
+        The row compared with all others (absent: no comparisons).
+    level : float
+
+    Returns
+    -------
+    polars.DataFrame
+        ``detector``, ``method``, ``delta_pooled``, ``delta_low``,
+        ``delta_high``, ``p_bootstrap``, ``q_bh``, ``delta_folds``,
+        ``p_wilcoxon``, ``n_folds``.
+    """
+    rows = []
+    for (detector, method), by_metric in draws.items():
+        if method == against or (detector, against) not in draws:
+            continue
+        delta, low, high, p = paired_bootstrap(draws[detector, against]["auroc"],
+                                               by_metric["auroc"], level)  # fmt: skip
+        folds = _paired_folds(per_fold, detector, against, method)
+        rows.append({"detector": detector, "method": method, "delta_pooled": delta,
+                     "delta_low": low, "delta_high": high, "p_bootstrap": p,
+                     "delta_folds": float(folds.mean()) if folds.size else float("nan"),
+                     "p_wilcoxon": _wilcoxon(folds), "n_folds": int(folds.size)})  # fmt: skip
+    schema = {"detector": pl.String, "method": pl.String, "delta_pooled": pl.Float64,
+              "delta_low": pl.Float64, "delta_high": pl.Float64, "p_bootstrap": pl.Float64,
+              "delta_folds": pl.Float64, "p_wilcoxon": pl.Float64, "n_folds": pl.Int64}  # fmt: skip
+    table = pl.DataFrame(rows, schema=schema)
+    q = [
+        _benjamini_hochberg(group["p_bootstrap"].to_numpy())
+        for _, group in table.group_by("detector", maintain_order=True)
+    ]
+    q_values = np.concatenate(q) if q else np.array([], float)
+    return table.insert_column(6, pl.Series("q_bh", q_values, dtype=pl.Float64))
+
+
+def _paired_folds(per_fold: pl.DataFrame, detector: str, first: str, second: str) -> np.ndarray:
+    """Per-fold AUROC of ``first`` minus ``second``, over the folds where both are defined."""
+    rows = per_fold.filter((pl.col("detector") == detector)
+                           & pl.col("method").is_in([first, second]))  # fmt: skip
+    wide = rows.pivot(on="method", index="fold", values="auroc").drop_nans().drop_nulls()
+    return (wide[first] - wide[second]).to_numpy() if wide.height else np.array([], float)
+
+
+def _wilcoxon(differences: np.ndarray) -> float:
+    if differences.size < 2 or not np.any(differences):
+        return float("nan")
+    return float(wilcoxon(differences).pvalue)
+
+
+def _benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
+    finite = ~np.isnan(p_values)
+    out = np.full(len(p_values), np.nan)
+    if finite.any():
+        out[finite] = false_discovery_control(p_values[finite])
+    return out
 
 
 def concept_aurocs(

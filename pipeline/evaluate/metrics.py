@@ -190,6 +190,113 @@ def patient_bootstrap_weights(groups: np.ndarray, n_draws: int, seed: int) -> np
     return counts[:, of_sample].astype(float)
 
 
+def bootstrap_macro_scores(
+    y_true: np.ndarray,
+    scores: np.ndarray,
+    groups: np.ndarray,
+    threshold: float,
+    include: np.ndarray | None = None,
+    n_draws: int = 1000,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """Every Table 1 metric on pooled crops, as they are and under a bootstrap over patients.
+
+    The draws come from :func:`patient_bootstrap_weights`, so two rows scored
+    on the same patients get the same draws: their differences per draw are a
+    paired bootstrap (:func:`paired_bootstrap`).
+
+    Parameters
+    ----------
+    y_true : ndarray of {0, 1}, shape (n, N)
+        Labels of the crops (all held-out crops, pooled over folds).
+    scores : ndarray, shape (n, N)
+        Probabilities.
+    groups : array-like of str, shape (n,)
+        Patient of each crop: the unit resampled.
+    threshold : float
+        Probability at or above which a concept counts as predicted.
+    include : ndarray of bool, shape (N,), optional
+        Concepts averaged (default all); in each draw, those where the metric
+        is defined (the module's NaN rule).
+    n_draws : int
+    seed : int
+
+    Returns
+    -------
+    dict of str -> ndarray of float64, shape (n_draws + 1,)
+        Per metric of :data:`TABLE_METRICS`: index 0 on the crops as they
+        are, then one value per draw (NaN where undefined).
+    """
+    y_true, scores = np.asarray(y_true).astype(bool), np.asarray(scores, dtype=float)
+    include = np.ones(y_true.shape[1], bool) if include is None else np.asarray(include, bool)
+    y_true, scores = y_true[:, include], scores[:, include]
+    weights = np.vstack([np.ones(len(y_true)), patient_bootstrap_weights(groups, n_draws, seed)])
+    predicted = scores >= threshold
+    tp, fp = weights @ (y_true & predicted), weights @ (~y_true & predicted)
+    fn, tn = weights @ (y_true & ~predicted), weights @ (~y_true & ~predicted)
+    per_concept = {
+        "recall": _ratio(tp, tp + fn),
+        "precision": _ratio(tp, tp + fp),
+        "specificity": _ratio(tn, tn + fp),
+        "auroc": np.stack(
+            [weighted_auroc(y_true[:, n], scores[:, n], weights) for n in range(y_true.shape[1])],
+            axis=1,
+        ),
+    }
+    return {name: _nanmean_rows(per_concept[name]) for name in TABLE_METRICS}
+
+
+def _nanmean_rows(values: np.ndarray) -> np.ndarray:
+    """Mean of each row over its finite entries; NaN for a row without any."""
+    defined = ~np.isnan(values)
+    counts = defined.sum(axis=1)
+    out = np.full(len(values), np.nan)
+    np.divide(np.where(defined, values, 0).sum(axis=1), counts, out=out, where=counts > 0)
+    return out
+
+
+def percentile_interval(draws: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """The percentile interval of the finite bootstrap draws; NaNs when there are none."""
+    finite = np.asarray(draws, dtype=float)
+    finite = finite[~np.isnan(finite)]
+    if not finite.size:
+        return float("nan"), float("nan")
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(finite, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def paired_bootstrap(
+    first: np.ndarray, second: np.ndarray, level: float = 0.95
+) -> tuple[float, float, float, float]:
+    """The difference of two rows scored on the same bootstrap draws, its interval and p-value.
+
+    Parameters
+    ----------
+    first, second : ndarray, shape (n_draws + 1,)
+        From :func:`bootstrap_macro_scores` with the same patients and seed:
+        index 0 on the crops as they are, then one value per draw.
+    level : float
+
+    Returns
+    -------
+    delta, low, high, p : float
+        ``first - second`` on the crops as they are; the percentile interval
+        of the paired differences; the two-sided bootstrap p-value of "no
+        difference", 2 min(P*(d <= 0), P*(d >= 0)) with the +1 correction
+        (Davison and Hinkley 1997, eq. 4.11), so it is never 0.
+    """
+    differences = np.asarray(first, float) - np.asarray(second, float)
+    delta, draws = float(differences[0]), differences[1:]
+    draws = draws[~np.isnan(draws)]
+    if not draws.size:
+        return delta, float("nan"), float("nan"), float("nan")
+    low, high = percentile_interval(draws, level)
+    tail = min(int((draws <= 0).sum()), int((draws >= 0).sum()))
+    p = min(1.0, 2 * (tail + 1) / (draws.size + 1))
+    return delta, low, high, p
+
+
 def bootstrap_macro_auroc(
     y_true: np.ndarray,
     scores: np.ndarray,
@@ -201,19 +308,7 @@ def bootstrap_macro_auroc(
 ) -> tuple[float, float, float]:
     """Macro ROC area and its percentile-bootstrap interval over patients.
 
-    Parameters
-    ----------
-    y_true : ndarray of {0, 1}, shape (n, N)
-        Labels of the crops (all held-out crops, pooled over folds).
-    scores : ndarray, shape (n, N)
-    groups : array-like of str, shape (n,)
-        Patient of each crop: the unit resampled.
-    include : ndarray of bool, shape (N,), optional
-        Concepts averaged (default all); in each draw, those with both classes.
-    n_draws : int
-    seed : int
-    level : float
-        Coverage of the interval (0.95: the 2.5th and 97.5th percentiles).
+    The ROC area of :func:`bootstrap_macro_scores`, with its interval.
 
     Returns
     -------
@@ -221,22 +316,8 @@ def bootstrap_macro_auroc(
         The macro area on the crops as they are, and the interval; NaN when
         undefined.
     """
-    y_true, scores = np.asarray(y_true), np.asarray(scores, dtype=float)
-    include = np.ones(y_true.shape[1], bool) if include is None else np.asarray(include, bool)
-    weights = np.vstack([np.ones(len(y_true)), patient_bootstrap_weights(groups, n_draws, seed)])
-    per_concept = np.full((len(weights), y_true.shape[1]), np.nan)
-    for concept in np.flatnonzero(include):
-        per_concept[:, concept] = weighted_auroc(y_true[:, concept], scores[:, concept], weights)
-    defined = ~np.isnan(per_concept)
-    counts = defined.sum(axis=1)
-    macro = np.full(len(weights), np.nan)
-    np.divide(np.where(defined, per_concept, 0).sum(axis=1), counts, out=macro, where=counts > 0)
-    draws = macro[1:][~np.isnan(macro[1:])]
-    if not draws.size:
-        return float(macro[0]), float("nan"), float("nan")
-    tail = 100 * (1 - level) / 2
-    low, high = np.percentile(draws, [tail, 100 - tail])
-    return float(macro[0]), float(low), float(high)
+    draws = bootstrap_macro_scores(y_true, scores, groups, 0.5, include, n_draws, seed)["auroc"]
+    return (float(draws[0]), *percentile_interval(draws[1:], level))
 
 
 def _nanmean(values: np.ndarray) -> float:

@@ -63,25 +63,26 @@ def render_index(
         "# SzXAI results",
         "",
         "Concept (etiology) prediction per crop on held-out folds: recall, precision and "
-        f"specificity at threshold {threshold}, averaged over {macro_over}, "
-        "mean ± std over the patient-grouped folds. A metric undefined in a fold (no "
-        "concept predicted, for precision) is left out of that mean, and the cell says over "
-        "how many folds; `n/a`: undefined in every fold. `chance`: random predictions at the "
-        "training-fold prevalence. AUROC: the macro area under the ROC curve of the "
-        "probabilities in each fold (concepts with both classes among the fold's crops), "
-        "free of the threshold: it ranks methods whatever their calibration, 0.5 = chance.",
+        f"specificity at threshold {threshold}, and the macro area under the ROC curve of "
+        f"the probabilities (AUROC, free of the threshold, 0.5 = chance), averaged over "
+        f"{macro_over}; a concept where a ratio is undefined (no predicted positive, for "
+        "precision) is left out of that average. `chance`: random predictions at the "
+        "training-fold prevalence (mean over folds).",
         "",
     ]
     if bootstrap_draws is not None:
         lines += [
-            "Pooled AUROC [95 % CI]: the same macro AUROC over all held-out crops pooled "
-            "across the folds (each cv crop once), and its 95 % percentile-bootstrap interval "
-            f"over patients: {bootstrap_draws} seeded draws, each resampling the patients with "
-            "replacement (a patient's crops stay together), macro AUROC of each draw over the "
-            "concepts with both classes in it, 2.5th and 97.5th percentiles. The draws are "
-            "the same for every row, so rows compare on the same resamples.",
+            "Each metric cell: the value over all held-out crops pooled across the folds (each "
+            "cv crop once) and its 95 % percentile-bootstrap interval over patients: "
+            f"{bootstrap_draws} seeded draws, each resampling the patients with replacement (a "
+            "patient's crops stay together), 2.5th and 97.5th percentiles. The draws are the "
+            "same for every row, so rows compare on the same resamples (see the paired "
+            "comparisons below). `AUROC, folds`: the paper's view, the macro AUROC of each "
+            "fold, mean ± std over the folds.",
             "",
         ]
+    else:
+        lines += ["Every cell: mean ± std over the patient-grouped folds.", ""]
     if control_concepts:
         lines += [
             f"HFO AUROC (control): the AUROC of {controls}, mean over folds. High frequency "

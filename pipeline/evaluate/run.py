@@ -33,14 +33,17 @@ from pipeline.detectors import DETECTORS as DETECTOR_MODELS
 from pipeline.evaluate import figures
 from pipeline.evaluate.collect import (
     as_matrix,
-    auroc_intervals,
     concept_aurocs,
     concept_scores,
     control_mask,
     detector_roc,
     fold_dir,
     fold_scores,
+    paired_comparisons,
+    pooled_draws,
+    pooled_intervals,
     read_predictions,
+    training_curves,
 )
 from pipeline.evaluate.groups import GROUPS, count_pairs, group_assignments
 from pipeline.evaluate.report import (
@@ -64,6 +67,7 @@ from pipeline.evaluate.selection import (
 )
 from pipeline.evaluate.table import (
     METHOD_ORDER,
+    comparisons_markdown,
     short_scores,
     summarise_folds,
     to_markdown,
@@ -95,6 +99,14 @@ class Outputs:
     @property
     def metrics(self) -> Path:
         return self.root / "metrics.json"
+
+    @property
+    def comparisons_md(self) -> Path:
+        return self.root / "comparisons.md"
+
+    @property
+    def comparisons_csv(self) -> Path:
+        return self.root / "comparisons.csv"
 
     @property
     def concept_auroc(self) -> Path:
@@ -173,6 +185,25 @@ def write_tables(summary: pl.DataFrame, out: Outputs) -> str:
         summary.write_csv(tmp, float_precision=6)
     write_text(out.metrics, json.dumps(to_metrics_json(summary), indent=2) + "\n")
     return table
+
+
+def write_comparisons(comparisons: pl.DataFrame, out: Outputs) -> str:
+    """The paired comparisons as Markdown and CSV; returns the index section ('' if none)."""
+    if comparisons.is_empty():
+        return ""
+    table = comparisons_markdown(comparisons, ALIGNED_METHOD)
+    text = (
+        f"{ALIGNED_METHOD} against every other row of its detector, in macro AUROC, paired "
+        "twice: over patients (difference of the pooled AUROC on the same bootstrap draws: "
+        "95 % interval and two-sided bootstrap p-value; q: Benjamini-Hochberg over the "
+        "detector's comparisons) and over folds (mean of the per-fold differences, Wilcoxon "
+        "signed-rank p-value, exact for ten folds). `within noise`: the interval holds 0.\n\n"
+        + table
+    )
+    write_text(out.comparisons_md, "# Paired comparisons\n\n" + text)
+    with atomic_path(out.comparisons_csv) as tmp:
+        comparisons.write_csv(tmp, float_precision=6)
+    return text + "\n([comparisons.csv](comparisons.csv))"
 
 
 # --------------------------------------------------------------------------- figures
@@ -262,6 +293,17 @@ def roc_outputs(
     aurocs = ", ".join(f"{d} {c[2]:.3f}" for d, c in curves.items())
     caption = f"Window-level ROC of the frozen detectors on the cv cohort (AUROC {aurocs})"
     return [("roc.png", caption)]
+
+
+def curve_outputs(train_dir: Path, n_folds: int, plots_dir: Path) -> None:
+    """Every fold's training curves as DVC plots: ``<plots>/<quantity>/<detector>_fold<k>.csv``."""
+    for detector in DETECTORS:
+        for fold in range(n_folds):
+            for folder, frame in training_curves(train_dir, detector, fold).items():
+                (plots_dir / folder).mkdir(exist_ok=True)
+                frame.write_csv(
+                    plots_dir / folder / f"{detector}_fold{fold}.csv", float_precision=6
+                )
 
 
 def tsne_figure(
@@ -378,9 +420,10 @@ def run_evaluation(params: Params, llm) -> Evaluation:
     control = control_mask(concepts["name"].to_list())
     predictions = read_predictions(params.train.out_dir, DETECTORS, params.folds.n_folds)
     per_fold = fold_scores(predictions, ev.threshold, params.seed, control)
-    intervals = auroc_intervals(predictions, control, params.seed, ev.bootstrap_draws)
-    summary = summarise_folds(per_fold, intervals)
+    draws = pooled_draws(predictions, control, ev.threshold, params.seed, ev.bootstrap_draws)
+    summary = summarise_folds(per_fold, pooled_intervals(draws))
     table = write_tables(summary, out)
+    comparisons = write_comparisons(paired_comparisons(draws, per_fold, ALIGNED_METHOD), out)
     with atomic_path(out.concept_auroc) as tmp:
         concept_aurocs(predictions, concepts, control).write_csv(tmp, float_precision=6)
 
@@ -398,6 +441,7 @@ def run_evaluation(params: Params, llm) -> Evaluation:
         made += _aligned_figures(params, predictions, concepts, fold, llm, result, results_dir)
         made += concept_figures(predictions, concepts, method, ev.threshold, results_dir)
         made += roc_outputs(params.detector.out_dir, results_dir, plots_dir, result.notes)
+        curve_outputs(params.train.out_dir, params.folds.n_folds, plots_dir)
     result.figures = upstream_figures(params)  # Fig 2a, 2b
     result.figures += [(out.results / name, caption) for name, caption in made]
 
@@ -407,7 +451,8 @@ def run_evaluation(params: Params, llm) -> Evaluation:
     if result.notes:
         notes.append(("Skipped", "\n".join(f"- {n}" for n in result.notes)))
     controls = [n for n, c in zip(concepts["name"], control, strict=True) if c]
-    after_table = [("Methods", methods_section(methods))]
+    after_table = [("Paired comparisons", comparisons)] if comparisons else []
+    after_table.append(("Methods", methods_section(methods)))
     if set(methods) & set(REFERENCES):
         after_table.append(
             ("Reference rows", references_section(methods, params.train.reference_c))

@@ -1,9 +1,12 @@
-"""Table 1 of the paper: macro metrics per method x detector, mean +- std over folds.
+"""Table 1 of the paper: macro metrics per method x detector, with intervals.
 
-Beside the paper's columns: the reference rows of spec section 11 (marked
-``reference``), the pooled macro AUROC with its patient-bootstrap interval,
-and the negative control's AUROC (``auroc_hfo``), which the macro columns
-leave out.
+Every metric cell is the value on all held-out crops pooled over the folds
+with its 95 % patient-bootstrap interval; the paper's mean +- std over folds
+is kept for the ROC area. Beside the paper's rows: the reference rows of spec
+section 11 (marked ``reference``) and chance; beside its columns, the negative
+control's AUROC (``auroc_hfo``), which the macro columns leave out. The paired
+comparisons of SzXAI with every other row are their own table
+(:func:`comparisons_markdown`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import math
 import polars as pl
 
 from pipeline.config import REFERENCES
-from pipeline.evaluate.collect import CONTROL_COLUMN
+from pipeline.evaluate.collect import CONTROL_COLUMN, interval_columns
 from pipeline.evaluate.metrics import TABLE_METRICS
 
 #: Order of the rows: the method, its ablations, the baselines, the reference
@@ -22,8 +25,8 @@ METHOD_ORDER: tuple[str, ...] = (
     "szxai", "szxai-avg", "szxai-max", "szxai-nal", "szxai-bce", "szxai-bce-nal",
     "patricio", "yan", *REFERENCES, "chance",
 )  # fmt: skip
-#: Columns of :func:`pipeline.evaluate.collect.auroc_intervals` joined onto the summary.
-INTERVAL_COLUMNS: tuple[str, ...] = ("auroc_pooled", "auroc_ci_low", "auroc_ci_high")
+#: Columns of :func:`pipeline.evaluate.collect.pooled_intervals` joined onto the summary.
+INTERVAL_COLUMNS: tuple[str, ...] = tuple(c for m in TABLE_METRICS for c in interval_columns(m))
 
 
 def summarise_folds(per_fold: pl.DataFrame, intervals: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -40,7 +43,7 @@ def summarise_folds(per_fold: pl.DataFrame, intervals: pl.DataFrame | None = Non
         One row per (detector, method, fold) with the columns of
         :data:`TABLE_METRICS` and, optionally, ``auroc_hfo``.
     intervals : polars.DataFrame, optional
-        From :func:`pipeline.evaluate.collect.auroc_intervals`: joined on
+        From :func:`pipeline.evaluate.collect.pooled_intervals`: joined on
         (detector, method); rows without one (chance) get nulls.
 
     Returns
@@ -88,23 +91,28 @@ def summarise_folds(per_fold: pl.DataFrame, intervals: pl.DataFrame | None = Non
 
 
 def to_markdown(summary: pl.DataFrame) -> str:
-    """Render the summary as a Markdown table with ``mean +- std`` cells.
+    """Render the summary as a Markdown table.
 
-    A metric defined in only some folds says in how many; one defined in none
-    reads ``n/a``. Reference rows read ``<name> (reference)``. With the
-    interval columns, a ``pooled AUROC [95 % CI]`` column ("0.74 [0.69, 0.79]");
-    with ``auroc_hfo``, the negative control's AUROC.
+    With the interval columns, each metric reads "pooled [95 % CI]" ("0.74
+    [0.69, 0.79]") and the AUROC also "mean +- std" over folds; without them,
+    every metric reads mean +- std over folds. A metric defined in only some
+    folds says in how many; one defined in none reads ``n/a``. Reference rows
+    read ``<name> (reference)``; with ``auroc_hfo``, the negative control's AUROC.
     """
-    has_ci = "auroc_ci_low" in summary.columns
+    has_ci = "auroc_low" in summary.columns
     has_control = CONTROL_COLUMN in summary.columns
-    titles = ["detector", "method", *(TITLES[m] for m in TABLE_METRICS)]
-    titles += ["pooled AUROC [95 % CI]"] * has_ci + ["HFO AUROC (control)"] * has_control
-    titles.append("folds")
+    titles = ["detector", "method"]
+    if has_ci:
+        titles += [f"{TITLES[m]} [95 % CI]" for m in TABLE_METRICS] + ["AUROC, folds"]
+    else:
+        titles += [TITLES[m] for m in TABLE_METRICS]
+    titles += ["HFO AUROC (control)"] * has_control + ["folds"]
     lines = ["| " + " | ".join(titles) + " |", "| " + " | ".join(["---"] * len(titles)) + " |"]
     for row in summary.iter_rows(named=True):
-        cells = [_cell(row, m) for m in TABLE_METRICS]
         if has_ci:
-            cells.append(_interval_cell(row))
+            cells = [_interval_cell(row, m) for m in TABLE_METRICS] + [_cell(row, "auroc")]
+        else:
+            cells = [_cell(row, m) for m in TABLE_METRICS]
         if has_control:
             cells.append(_format_mean(row[CONTROL_COLUMN]))
         method = f"{row['method']} (reference)" if row.get("reference") else row["method"]
@@ -114,13 +122,52 @@ def to_markdown(summary: pl.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _interval_cell(row: dict) -> str:
-    point, low, high = (row.get(c) for c in INTERVAL_COLUMNS)
+def _interval_cell(row: dict, metric: str) -> str:
+    point, low, high = (row.get(c) for c in interval_columns(metric))
     if _missing(point):
-        return "n/a"
+        return _cell(row, metric)  # chance: no pooled value, its mean over folds
+    return _bracket(point, low, high)
+
+
+def _bracket(point: float, low: float | None, high: float | None) -> str:
+    """``0.740 [0.690, 0.790]``, or the value alone without an interval."""
     if _missing(low) or _missing(high):
         return f"{point:.3f}"
     return f"{point:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def comparisons_markdown(comparisons: pl.DataFrame, against: str) -> str:
+    """The paired comparisons of ``against`` with every other row, as a Markdown table."""
+    titles = ["detector", f"{against} minus", "Δ pooled AUROC [95 % CI]", "p (bootstrap)",
+              "q (BH)", "Δ AUROC, fold mean", "p (Wilcoxon, folds)", "verdict"]  # fmt: skip
+    lines = ["| " + " | ".join(titles) + " |", "| " + " | ".join(["---"] * len(titles)) + " |"]
+    for row in comparisons.iter_rows(named=True):
+        cells = [
+            row["detector"], row["method"],
+            _bracket(row["delta_pooled"], row["delta_low"], row["delta_high"]),
+            _format_p(row["p_bootstrap"]), _format_p(row["q_bh"]),
+            _format_mean(row["delta_folds"]), _format_p(row["p_wilcoxon"]), _verdict(row, against),
+        ]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _verdict(row: dict, against: str) -> str:
+    """Whether the patient-bootstrap interval excludes 0, in words."""
+    low, high = row["delta_low"], row["delta_high"]
+    if _missing(low) or _missing(high):
+        return "n/a"
+    if low > 0:
+        return f"{against} higher"
+    if high < 0:
+        return f"{against} lower"
+    return "within noise"
+
+
+def _format_p(value: float | None) -> str:
+    if _missing(value):
+        return "n/a"
+    return f"{value:.3f}" if value >= 0.001 else "< 0.001"
 
 
 #: Column titles of the Markdown table, per metric.
@@ -161,19 +208,26 @@ def _cell(row: dict, metric: str) -> str:
 
 
 def to_metrics_json(summary: pl.DataFrame) -> dict:
-    """Nested ``{detector: {method: {metric: mean}}}`` for ``dvc metrics show``.
+    """The headline metrics, ``{detector: {method: {metric: value}}}``, for ``dvc metrics``.
 
-    Reference rows are methods like the others (their names say what they
-    are); the interval columns and ``auroc_hfo`` are added when present. A
-    metric undefined in every fold becomes ``null`` (NaN is not JSON).
+    Per row, each metric of Table 1 on the pooled held-out crops with its 95 %
+    interval (``auroc``, ``auroc_low``, ``auroc_high``, ...), or, without the
+    interval columns, its mean over folds; nothing else (no fold counts,
+    controls or timings), so that ``dvc exp show`` stays readable. Chance is
+    left out. A metric undefined everywhere becomes ``null`` (NaN is not JSON).
     """
-    extra = [c for c in (*INTERVAL_COLUMNS, CONTROL_COLUMN) if c in summary.columns]
+    has_ci = "auroc_low" in summary.columns
     out: dict = {}
-    for row in summary.iter_rows(named=True):
-        out.setdefault(row["detector"], {})[row["method"]] = {
-            **{m: _json_number(row[f"{m}_mean"]) for m in TABLE_METRICS},
-            **{c: _json_number(row[c]) for c in extra},
-        }
+    for row in summary.filter(pl.col("method") != "chance").iter_rows(named=True):
+        cells = {}
+        for metric in TABLE_METRICS:
+            if has_ci:
+                point, low, high = interval_columns(metric)
+                cells |= {metric: _json_number(row[point]), f"{metric}_low": _json_number(row[low]),
+                          f"{metric}_high": _json_number(row[high])}  # fmt: skip
+            else:
+                cells[metric] = _json_number(row[f"{metric}_mean"])
+        out.setdefault(row["detector"], {})[row["method"]] = cells
     return out
 
 

@@ -15,7 +15,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import torch
 
-_LATENT_COLUMNS = ["crop_id", "subject", "window_index", "label", "is_pad", "p_sz", "h"]
+_LATENT_COLUMNS = ["crop_id", "subject", "window_index", "label", "is_pad", "p_sz"]
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,10 @@ def read_labels(labels_path: str | Path) -> dict[str, np.ndarray]:
 
 
 def read_crops(
-    latents_path: str | Path, labels: dict[str, np.ndarray], subjects: set[str]
+    latents_path: str | Path,
+    labels: dict[str, np.ndarray],
+    subjects: set[str],
+    layer: str = "h",
 ) -> Crops:
     """Padded tensors of the crops of ``subjects`` that have concept labels.
 
@@ -169,6 +172,9 @@ def read_crops(
         (they have no note, spec section 3).
     subjects : set of str
         The cv-cohort patients in the folds file.
+    layer : {"h", "h_pre"}
+        Which per-window vectors become ``Crops.h``: the BiLSTM output or the
+        layer feeding it (``detector.<name>.latent_layer``).
 
     Returns
     -------
@@ -176,7 +182,7 @@ def read_crops(
     """
     wanted = sorted(s for s in subjects if s in labels)
     table = pq.read_table(
-        latents_path, columns=_LATENT_COLUMNS, filters=[("subject", "in", wanted)]
+        latents_path, columns=[*_LATENT_COLUMNS, layer], filters=[("subject", "in", wanted)]
     )
     if table.num_rows == 0:
         raise ValueError(f"{latents_path}: no windows of the {len(wanted)} labelled cv patients")
@@ -186,7 +192,7 @@ def read_crops(
         raise ValueError(f"{latents_path}: the windows of a crop are not contiguous")
     lengths = np.diff(np.r_[starts, len(crop_ids)])
     n, t_max = len(starts), int(lengths.max())
-    h_flat = table.column("h").combine_chunks().flatten().to_numpy()
+    h_flat = table.column(layer).combine_chunks().flatten().to_numpy()
     h_all = h_flat.reshape(table.num_rows, -1)
     # Row r of the file goes to (crop, position within crop).
     crop_of_row = np.repeat(np.arange(n), lengths)

@@ -7,6 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from pipeline.szxai.models import StackedLinear
+
 
 def concept_weights(training_labels: np.ndarray) -> np.ndarray:
     """Per-concept positive weights w_n of Eq. 3, from training-fold crops only.
@@ -40,20 +42,27 @@ def prediction_loss(
 
     Parameters
     ----------
-    logits : Tensor, shape (B, N)
-        Pre-sigmoid concept scores.
+    logits : Tensor, shape (..., B, N)
+        Pre-sigmoid concept scores (a leading axis per stacked head).
     targets : Tensor, shape (B, N)
         Binary labels.
     weights : Tensor of shape (N,), or None
         w_n of :func:`concept_weights` (positives w_n, negatives 1 - w_n), as
         printed in Eq. 3; None for plain BCE.
+
+    Returns
+    -------
+    Tensor, shape (...)
     """
     if weights is None:
-        return F.binary_cross_entropy_with_logits(logits, targets)
+        per_term = F.binary_cross_entropy_with_logits(
+            logits, targets.expand_as(logits), reduction="none"
+        )
+        return per_term.mean(dim=(-2, -1))
     log_p = F.logsigmoid(logits)
     log_not_p = F.logsigmoid(-logits)
     per_term = weights * targets * log_p + (1 - weights) * (1 - targets) * log_not_p
-    return -per_term.mean()
+    return -per_term.mean(dim=(-2, -1))
 
 
 def knbc_loss(
@@ -80,8 +89,9 @@ def knbc_loss(
 
     Parameters
     ----------
-    similarity : Tensor, shape (B, T, N)
-        S_nt, cosine similarity of window encodings and concept embeddings.
+    similarity : Tensor, shape (..., B, T, N)
+        S_nt, cosine similarity of window encodings and concept embeddings
+        (a leading axis per stacked head).
     seizure_windows : Tensor of bool, shape (B, T)
         Ground-truth seizure windows.
     mask : Tensor of bool, shape (B, T)
@@ -94,8 +104,8 @@ def knbc_loss(
 
     Returns
     -------
-    Tensor
-        Scalar loss.
+    Tensor, shape (...)
+        The loss of each stacked head (a scalar for one head).
     """
     logits = similarity / tau
     minus_inf = torch.finfo(logits.dtype).min
@@ -108,21 +118,42 @@ def knbc_loss(
     other_concepts = present * (~seizure_concepts).to(logits.dtype)
     seizure_side = _side_term(logits, sz_windows, sz_concepts, lse_other)
     other_side = _side_term(logits, other_windows, other_concepts, lse_seizure)
-    return (seizure_side + other_side).mean()
+    return (seizure_side + other_side).mean(dim=-1)
 
 
 def _side_term(
     logits: torch.Tensor, windows: torch.Tensor, concepts: torch.Tensor, lse_opposite: torch.Tensor
 ) -> torch.Tensor:
     """Mean over (t in windows, n in concepts) of -logits[t, n] + lse_opposite[t], per crop."""
-    positive = torch.einsum("bt,btn,bn->b", windows, logits, concepts)
+    positive = (logits * concepts.unsqueeze(-2)).sum(-1).mul(windows).sum(-1)
     n_concepts = concepts.sum(-1)
     total = n_concepts * (windows * lse_opposite).sum(-1) - positive
     n_pairs = windows.sum(-1) * n_concepts
     return torch.where(n_pairs > 0, total / n_pairs.clamp(min=1), torch.zeros_like(total))
 
 
-def l2_penalty(model: nn.Module) -> torch.Tensor:
-    """L_reg: sum of squared weights of every Linear layer (biases and BatchNorm excluded)."""
-    squares = [m.weight.pow(2).sum() for m in model.modules() if isinstance(m, nn.Linear)]
-    return torch.stack(squares).sum()
+def l2_penalty(heads: nn.Module, scale_invariant: bool = False) -> torch.Tensor:
+    """L_reg of each of M stacked heads: its sum of squared Linear weights (no biases, no BN).
+
+    The paper penalises "the weights of all linear layers". The first two of
+    f_NN feed BatchNorm, so the loss cannot see their scale: penalising them
+    does not restrain the function, it only shrinks the weights, and under
+    Adam, whose steps have a fixed size, shrinking weights makes every step
+    relatively larger, more so the more steps are taken (README, "Heads that
+    reach the probe"). By default those layers are left out;
+    ``scale_invariant=True`` restores the paper's all-layer penalty.
+
+    Parameters
+    ----------
+    heads : nn.Module
+        Whose :class:`~pipeline.szxai.models.StackedLinear` layers hold M slices.
+    scale_invariant : bool
+        Also penalise the layers whose output is normalised.
+
+    Returns
+    -------
+    Tensor, shape (M,)
+    """
+    layers = [m for m in heads.modules() if isinstance(m, StackedLinear)
+              and (scale_invariant or not m.scale_invariant)]  # fmt: skip
+    return torch.stack([m.weight.pow(2).sum(dim=(1, 2)) for m in layers]).sum(0)

@@ -2,19 +2,28 @@
 
 All are trained on the same folds and the same frozen detector latents, with
 the same optimiser, epochs (or early stopping, when ``patience`` is set) and
-L2 penalty; they differ only in the fields of :class:`Method`.
+L2 penalty; they differ only in the fields of :class:`Method`. A fold trains
+them all at once, as the slots of one :class:`MethodStack`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+import torch
 from torch import nn
 
 from pipeline.config import METHODS, TrainParams
-from pipeline.szxai.data import ConceptSpace
-from pipeline.szxai.models import Pooling, TimeAveragedProjection, WindowConceptHead
+from pipeline.szxai.data import ConceptSpace, CropTensors
+from pipeline.szxai.models import (
+    HeadOutput,
+    Pooling,
+    TimeAveragedProjections,
+    WindowConceptHeads,
+)
 
 
 @dataclass(frozen=True)
@@ -25,8 +34,8 @@ class Method:
     ----------
     name : str
     architecture : {"window-head", "time-averaged"}
-        ``window-head``: :class:`WindowConceptHead` (per-window similarity, then
-        pooling); ``time-averaged``: :class:`TimeAveragedProjection`.
+        ``window-head``: :class:`WindowConceptHeads` (per-window similarity, then
+        pooling); ``time-averaged``: :class:`TimeAveragedProjections`.
     encoder : {"mlp", "linear"}
         Window encoder of a window head: the three-layer f_NN or one Linear.
     pooling : {"attention", "avg", "max"}
@@ -72,28 +81,104 @@ METHOD_SPECS: dict[str, Method] = {
 assert tuple(METHOD_SPECS) == METHODS, "METHOD_SPECS and config.METHODS must agree"
 
 
-def build_model(
-    method: Method, latent_dim: int, concepts: ConceptSpace, params: TrainParams
-) -> nn.Module:
-    """A freshly initialised model of ``method`` (seed torch before calling).
+@dataclass(frozen=True)
+class Slot:
+    """One head of a :class:`MethodStack`: a method with its own loss weights and seed.
+
+    Attributes
+    ----------
+    method : Method
+    lambda1, lambda2 : float
+        Weights of L_KNBC (ignored without ``method.alignment``) and of L_reg.
+    seed : int
+        Initial weights of this head alone (see :func:`slot_seed`).
+    """
+
+    method: Method
+    lambda1: float
+    lambda2: float
+    seed: int
+
+
+def slot_seed(seed: int, fold: int, method: str, setting: int = 0) -> int:
+    """A seed per (fold, method, hyper-parameter setting), whatever else is stacked with it."""
+    index = METHODS.index(method)
+    return int(np.random.SeedSequence([seed, fold, index, setting]).generate_state(1)[0])
+
+
+class MethodStack(nn.Module):
+    """Every slot of a fold in a few stacked modules, one per architecture and encoder.
+
+    Slots of the same architecture and encoder (the six SzXAI variants) share
+    one :class:`WindowConceptHeads` of M slices; Yan's linear-encoder heads and
+    Patricio's projections get their own. A forward pass runs each module once.
 
     Parameters
     ----------
-    method : Method
+    slots : sequence of Slot
     latent_dim : int
         d_h of the detector latents.
     concepts : ConceptSpace
     params : TrainParams
         ``hidden`` and ``leaky_slope`` of the MLP encoder.
     """
-    if method.architecture == "time-averaged":
-        return TimeAveragedProjection(latent_dim, concepts.embeddings, concepts.seizure)
-    return WindowConceptHead(
-        latent_dim,
-        concepts.embeddings,
-        concepts.seizure,
-        encoder=method.encoder,
-        pooling=method.pooling,
-        hidden=params.hidden,
-        slope=params.leaky_slope,
-    )
+
+    def __init__(
+        self, slots: Sequence[Slot], latent_dim: int, concepts: ConceptSpace, params: TrainParams
+    ) -> None:
+        super().__init__()
+        self.slots = tuple(slots)
+        kinds = list(dict.fromkeys((s.method.architecture, s.method.encoder) for s in slots))
+        self.group_slots: list[list[int]] = []
+        groups = []
+        for architecture, encoder in kinds:
+            rows = [
+                i
+                for i, s in enumerate(slots)
+                if (s.method.architecture, s.method.encoder) == (architecture, encoder)
+            ]
+            seeds = [slots[i].seed for i in rows]
+            if architecture == "time-averaged":
+                module = TimeAveragedProjections(
+                    seeds, latent_dim, concepts.embeddings, concepts.seizure
+                )
+            else:
+                module = WindowConceptHeads(
+                    seeds, latent_dim, concepts.embeddings, concepts.seizure,
+                    poolings=[slots[i].method.pooling for i in rows],
+                    hidden=params.hidden if encoder == "mlp" else None,
+                    slope=params.leaky_slope,
+                )  # fmt: skip
+            self.group_slots.append(rows)
+            groups.append(module)
+        self.groups = nn.ModuleList(groups)
+
+    def __len__(self) -> int:
+        return len(self.slots)
+
+    def forward(self, batch: CropTensors, return_encodings: bool = False) -> list[HeadOutput]:
+        """One :class:`HeadOutput` per group, slices in the order of ``group_slots``."""
+        return [group(batch, return_encodings) for group in self.groups]
+
+    def logits(self, outputs: list[HeadOutput]) -> torch.Tensor:
+        """The groups' logits in slot order: shape (S, B, N)."""
+        order = [i for rows in self.group_slots for i in rows]
+        stacked = torch.cat([o.logits for o in outputs])
+        return stacked[torch.as_tensor(np.argsort(order), device=stacked.device)]
+
+    def slot_tensors(self) -> list[tuple[int, str, torch.Tensor]]:
+        """(group, name, tensor) of every per-slot parameter and statistic (leading axis = slot)."""
+        shared = {"concepts", "seizure_concepts"}
+        return [
+            (g, name, tensor)
+            for g, group in enumerate(self.groups)
+            for name, tensor in [*group.named_parameters(), *group.named_buffers()]
+            if name not in shared
+        ]
+
+
+def build_stack(
+    slots: Sequence[Slot], latent_dim: int, concepts: ConceptSpace, params: TrainParams
+) -> MethodStack:
+    """A freshly initialised :class:`MethodStack` (the slots' seeds fix its weights)."""
+    return MethodStack(slots, latent_dim, concepts, params)

@@ -18,6 +18,7 @@ Outputs in ``<train.out_dir>/<detector>/fold<k>/`` (written atomically as a fold
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -34,9 +35,9 @@ from pipeline.evaluate.metrics import macro_metrics
 from pipeline.io.atomic import atomic_path
 from pipeline.szxai.data import ConceptSpace, Crops, read_concepts, read_crops, read_labels
 from pipeline.szxai.losses import concept_weights
-from pipeline.szxai.methods import METHOD_SPECS, build_model
+from pipeline.szxai.methods import METHOD_SPECS, Slot, build_stack, slot_seed
 from pipeline.szxai.references import read_pooled, reference_predictions
-from pipeline.szxai.training import FitResult, Hyper, fit, method_seed, predict
+from pipeline.szxai.training import FitResult, Hyper, fit, predict
 
 #: Threshold of the per-fold summary in metrics.json (the report's own is evaluate.threshold).
 SUMMARY_THRESHOLD = 0.5
@@ -53,12 +54,52 @@ def hyper_from(params: Params) -> Hyper:
         batch_crops=params.batch_crops,
         tau=params.train.tau,
         train_windows=params.train.train_windows,
+        l2_all_layers=params.train.l2_all_layers,
     )
 
 
 def fold_output_dir(params: Params, detector: str, fold: int) -> Path:
     """``<train.out_dir>/<detector>/fold<k>``, the one output of ``train@<detector>-<fold>``."""
     return params.train.out_dir / detector / f"fold{fold}"
+
+
+def fold_seed(seed: int, fold: int) -> int:
+    """Seed of a fold's crop order and window draws (shared by all its slots)."""
+    return int(np.random.SeedSequence([seed, fold]).generate_state(1)[0])
+
+
+def fold_slots(params: Params, fold: int) -> list[Slot]:
+    """The heads a fold trains: one per method, or one per method and setting of ``train.tune``.
+
+    Without ``train.tune`` every method gets the top-level ``lambda1`` and
+    ``lambda2``. With it, each method gets one slot per combination of the
+    grid values that apply to it (lambda1 only with alignment), and
+    :func:`choose_slots` keeps the one with the best inner-validation loss.
+    """
+    tune = params.train.tune
+    slots = []
+    for name in params.train.methods:
+        method = METHOD_SPECS[name]
+        if tune is None:
+            settings = [(params.lambda1, params.lambda2)]
+        else:
+            lambda1s = tune.lambda1 if method.alignment else (params.lambda1,)
+            settings = list(itertools.product(lambda1s, tune.lambda2))
+        for k, (lambda1, lambda2) in enumerate(settings):
+            slots.append(
+                Slot(method, lambda1, lambda2, slot_seed(params.train.seed, fold, name, k))
+            )
+    return slots
+
+
+def choose_slots(slots: list[Slot], results: list[FitResult]) -> dict[str, int]:
+    """Per method, the slot with the lowest best inner-validation loss (first on ties)."""
+    chosen: dict[str, int] = {}
+    for index, (slot, result) in enumerate(zip(slots, results, strict=True)):
+        name = slot.method.name
+        if name not in chosen or result.best_val_loss < results[chosen[name]].best_val_loss:
+            chosen[name] = index
+    return chosen
 
 
 def split_fold(
@@ -94,7 +135,8 @@ def run_fold(detector: str, fold: int, params: Params) -> dict:
     labels = read_labels(params.labels.out_dir / "labels.parquet")
     folds = pl.read_csv(params.folds.path, schema_overrides={"subject": pl.String})
     latents_path = params.detector.out_dir / detector / "latents.parquet"
-    crops = read_crops(latents_path, labels, set(folds["subject"]))
+    layer = getattr(params.detector, detector).latent_layer
+    crops = read_crops(latents_path, labels, set(folds["subject"]), layer)
     train, val, test = split_fold(crops, folds, fold, params.train.val_fraction, params.train.seed)
     if len(train) == 0 or len(test) == 0:
         raise ValueError(
@@ -107,27 +149,29 @@ def run_fold(detector: str, fold: int, params: Params) -> dict:
     hyper = hyper_from(params)
     record = {
         "detector": detector, "fold": fold, "device": str(device),
-        "n_train_crops": len(train), "n_val_crops": len(val), "n_test_crops": len(test),
+        "latent_layer": layer, "n_train_crops": len(train), "n_val_crops": len(val),
+        "n_test_crops": len(test),
         "n_unlabelled_cv_subjects": len(set(folds["subject"]) - set(labels)),
         "hyper": asdict(hyper), "concept_weights": [round(float(w), 6) for w in weights],
         "methods": {},
     }  # fmt: skip
-    rows, aligned = [], None
-    progress = tqdm(params.train.methods, desc=f"train {detector} fold {fold}", unit="method")
-    for index, name in enumerate(progress):
-        method = METHOD_SPECS[name]
-        seed = method_seed(params.train.seed, fold, index)
-        torch.manual_seed(seed)
-        model = build_model(method, crops.h.shape[-1], concepts, params.train).to(device)
-        result = fit(
-            method, model, tensors["train"], tensors["val"], weights.to(device), hyper, seed
+    slots = fold_slots(params, fold)
+    torch.manual_seed(params.train.seed)  # nothing should draw from it; belt and braces
+    stack = build_stack(slots, crops.h.shape[-1], concepts, params.train).to(device)
+    with tqdm(total=1, desc=f"train {detector} fold {fold}: {len(slots)} heads", unit="fit") as bar:
+        fitted = fit(stack, tensors["train"], tensors["val"], weights.to(device), hyper,
+                     fold_seed(params.train.seed, fold))  # fmt: skip
+        bar.update()
+    chosen = choose_slots(slots, fitted.results)
+    szxai = chosen.get("szxai")
+    outputs = predict(fitted.stack, tensors["test"], windows_of=szxai)
+    rows = []
+    for name, index in chosen.items():
+        rows += _prediction_rows(name, test, outputs["probs"][index])
+        record["methods"][name] = _method_record(
+            slots[index], fitted.results[index], test.labels, outputs["probs"][index]
         )
-        progress.set_postfix(method=name, epochs=result.epochs_run)
-        outputs = predict(result.model, tensors["test"], with_windows=name == "szxai")
-        rows += _prediction_rows(name, test, outputs["probs"])
-        record["methods"][name] = _method_record(result, test.labels, outputs["probs"])
-        if name == "szxai":
-            aligned = aligned_latents(test, outputs)
+    aligned = aligned_latents(test, outputs) if szxai is not None else None
     if params.train.references:
         reference_rows, record["references"] = fit_references(
             latents_path, params, crops, [train, val], test, concepts
@@ -192,8 +236,10 @@ def _heldout(labels: np.ndarray, probs: np.ndarray) -> dict:
     return {k: None if np.isnan(v) else round(v, 4) for k, v in scores.items()}
 
 
-def _method_record(result: FitResult, labels: np.ndarray, probs: np.ndarray) -> dict:
+def _method_record(slot: Slot, result: FitResult, labels: np.ndarray, probs: np.ndarray) -> dict:
     return {
+        "lambda1": slot.lambda1 if slot.method.alignment else 0.0,
+        "lambda2": slot.lambda2,
         "epochs_run": result.epochs_run,
         "best_epoch": result.best_epoch,
         "best_val_cp": round(result.best_val_loss, 6),

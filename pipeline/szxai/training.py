@@ -1,24 +1,25 @@
-"""Training one method on one fold: batched padded crops, Adam, optional early stopping.
+"""Training every method of a fold at once: stacked heads, batched padded crops, Adam.
 
-Training is vectorised across crops: a step takes ``batch_crops`` whole crops
-as one padded, masked tensor (the paper steps one patient at a time). The data
-of a fold are moved to the device once; only index tensors move per step.
+Training is vectorised twice: across methods (the slots of a
+:class:`~pipeline.szxai.methods.MethodStack`, computed by batched matrix
+products) and across crops (a step takes ``batch_crops`` whole crops as one
+padded, masked tensor; the paper steps one patient at a time). The data of a
+fold are moved to the device once; only index tensors move per step.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from torch import nn
 
+from pipeline.evaluate.metrics import macro_auroc
 from pipeline.szxai.data import CropTensors
 from pipeline.szxai.losses import knbc_loss, l2_penalty, prediction_loss
-from pipeline.szxai.methods import Method
+from pipeline.szxai.methods import MethodStack
 from pipeline.szxai.models import HeadOutput
 
 #: Crops per forward pass when validating and predicting (no gradients kept).
@@ -49,6 +50,9 @@ class Hyper:
         L_KNBC temperature.
     train_windows : int or None
         Windows drawn at random per crop and step (None = every window).
+    l2_all_layers : bool
+        L_reg over every Linear layer (the paper) instead of those whose
+        scale the loss can see (:func:`~pipeline.szxai.losses.l2_penalty`).
     """
 
     lambda1: float
@@ -59,51 +63,88 @@ class Hyper:
     batch_crops: int
     tau: float
     train_windows: int | None
+    l2_all_layers: bool
 
 
 @dataclass
 class FitResult:
-    """A trained model (at its best validation epoch) and how it got there."""
+    """How one slot of a stack trained: its epochs, best epoch and loss history."""
 
-    model: nn.Module
     epochs_run: int
     best_epoch: int
     best_val_loss: float
-    seconds: float
     history: list[dict] = field(default_factory=list)
 
 
-def method_loss(
-    method: Method,
-    model: nn.Module,
-    output: HeadOutput,
-    batch: CropTensors,
-    weights: torch.Tensor,
-    hyper: Hyper,
-) -> tuple[torch.Tensor, dict[str, float]]:
-    """L = L_CP + lambda1 L_KNBC + lambda2 L_reg for ``method`` on one batch.
+@dataclass
+class StackFit:
+    """A trained :class:`MethodStack` (each slot at its best epoch) and each slot's record."""
+
+    stack: MethodStack
+    results: list[FitResult]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class LossTerms:
+    """Per-slot loss settings as tensors of shape (S,); ``weights`` (N,) and ``tau`` are shared."""
+
+    weighted: torch.Tensor
+    lambda1: torch.Tensor
+    lambda2: torch.Tensor
+    weights: torch.Tensor
+    tau: float
+    l2_all_layers: bool = False
+
+    @classmethod
+    def of(
+        cls, stack: MethodStack, weights: torch.Tensor, tau: float, l2_all_layers: bool = False
+    ) -> LossTerms:
+        """The settings of ``stack``'s slots (lambda1 = 0 for slots without alignment)."""
+        slots = stack.slots
+
+        def column(values, dtype):
+            return torch.tensor(values, dtype=dtype, device=weights.device)
+
+        return cls(
+            weighted=column([s.method.weighted_bce for s in slots], torch.bool),
+            lambda1=column([s.lambda1 if s.method.alignment else 0.0 for s in slots],
+                           torch.float32),
+            lambda2=column([s.lambda2 for s in slots], torch.float32),
+            weights=weights, tau=tau, l2_all_layers=l2_all_layers,
+        )  # fmt: skip
+
+
+def slot_losses(
+    stack: MethodStack, outputs: list[HeadOutput], batch: CropTensors, terms: LossTerms
+) -> dict[str, torch.Tensor]:
+    """L = L_CP + lambda1 L_KNBC + lambda2 L_reg of every slot on one batch.
 
     Returns
     -------
-    loss : Tensor
-        Scalar to minimise.
-    parts : dict of str -> float
-        ``cp``, ``knbc`` (0 without alignment) and ``reg`` values, for the history.
+    dict of str -> Tensor, shape (S,)
+        ``loss`` (summed over slots and minimised), ``cp``, ``knbc`` (0
+        without alignment) and ``reg``.
     """
-    cp = prediction_loss(output.logits, batch.labels, weights if method.weighted_bce else None)
-    loss, parts = cp, {"cp": float(cp.detach()), "knbc": 0.0, "reg": 0.0}
-    if method.alignment and hyper.lambda1 > 0:
-        knbc = knbc_loss(
-            output.similarity, batch.seizure, batch.mask, batch.labels,
-            model.seizure_concepts, hyper.tau,
-        )  # fmt: skip
-        loss = loss + hyper.lambda1 * knbc
-        parts["knbc"] = float(knbc.detach())
-    if hyper.lambda2 > 0:
-        reg = l2_penalty(model)
-        loss = loss + hyper.lambda2 * reg
-        parts["reg"] = float(reg.detach())
-    return loss, parts
+    cp = _prediction_losses(stack.logits(outputs), batch.labels, terms)
+    knbc, reg = torch.zeros_like(cp), torch.zeros_like(cp)
+    for rows, group, output in zip(stack.group_slots, stack.groups, outputs, strict=True):
+        index = torch.as_tensor(rows, device=cp.device)
+        reg = reg.index_add(0, index, l2_penalty(group, terms.l2_all_layers))
+        if output.similarity is not None and bool(terms.lambda1[index].any()):
+            term = knbc_loss(output.similarity, batch.seizure, batch.mask, batch.labels,
+                             group.seizure_concepts, terms.tau)  # fmt: skip
+            knbc = knbc.index_add(0, index, term)
+    knbc = torch.where(terms.lambda1 > 0, knbc, 0.0)  # a group's slots without alignment
+    loss = cp + terms.lambda1 * knbc + terms.lambda2 * reg
+    return {"loss": loss, "cp": cp, "knbc": knbc, "reg": reg}
+
+
+def _prediction_losses(logits: torch.Tensor, labels: torch.Tensor, terms: LossTerms):
+    """L_CP of each slot, weighted (Eq. 3) or plain as its method says: (S, B, N) -> (S,)."""
+    plain = prediction_loss(logits, labels, None)
+    weighted = prediction_loss(logits, labels, terms.weights)
+    return torch.where(terms.weighted, weighted, plain)
 
 
 def sample_windows(batch: CropTensors, n_windows: int, generator: torch.Generator) -> CropTensors:
@@ -134,13 +175,20 @@ def sample_windows(batch: CropTensors, n_windows: int, generator: torch.Generato
 
 
 @torch.no_grad()
-def validation_loss(
-    method: Method, model: nn.Module, crops: CropTensors, weights: torch.Tensor
-) -> float:
-    """The method's own prediction loss (L_CP) on whole crops, in eval mode."""
-    model.eval()
-    logits = torch.cat([model(chunk).logits for chunk in _chunks(crops)])
-    return float(prediction_loss(logits, crops.labels, weights if method.weighted_bce else None))
+def validation_losses(
+    stack: MethodStack, crops: CropTensors, terms: LossTerms
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each slot's own prediction loss (L_CP) and probabilities on whole crops, in eval mode.
+
+    Returns
+    -------
+    losses : ndarray, shape (S,)
+    probs : ndarray, shape (S, n, N)
+    """
+    stack.eval()
+    logits = torch.cat([stack.logits(stack(chunk)) for chunk in _chunks(crops)], dim=1)
+    losses = _prediction_losses(logits, crops.labels, terms)
+    return losses.cpu().numpy(), torch.sigmoid(logits).cpu().numpy()
 
 
 def _chunks(crops: CropTensors):
@@ -150,66 +198,118 @@ def _chunks(crops: CropTensors):
 
 
 def fit(
-    method: Method,
-    model: nn.Module,
+    stack: MethodStack,
     train: CropTensors,
     val: CropTensors | None,
     weights: torch.Tensor,
     hyper: Hyper,
     seed: int,
-) -> FitResult:
-    """Train ``model`` with Adam for ``hyper.epochs``, or until early stopping.
+) -> StackFit:
+    """Train every slot of ``stack`` at once with Adam, ``hyper.epochs`` or until early stopping.
+
+    The slots see the same crop order and window draws and their losses are
+    summed, so each slot's gradient is that of its own loss, and Adam, which
+    updates elementwise, moves it as it would move it alone. With early
+    stopping each slot keeps its own best epoch; training ends when every slot
+    has waited ``hyper.patience`` epochs.
 
     Parameters
     ----------
-    method : Method
-        Which loss terms apply.
-    model : nn.Module
+    stack : MethodStack
         Freshly built, on the device of the tensors.
     train : CropTensors
         Training crops.
     val : CropTensors or None
-        Inner validation crops: their loss is recorded every epoch and, with
-        ``hyper.patience``, stops training and picks the best epoch. Without
-        validation crops or patience, training runs all ``hyper.epochs`` and
-        keeps the last epoch.
+        Inner validation crops: their loss and macro AUROC are recorded every
+        epoch and, with ``hyper.patience``, stop training and pick each slot's
+        best epoch. Without validation crops or patience, training runs all
+        ``hyper.epochs`` and keeps the last epoch.
     weights : Tensor, shape (N,)
         Training-fold concept weights of the weighted BCE.
     hyper : Hyper
+        ``lr``, ``epochs``, ``patience``, ``batch_crops``, ``tau`` and
+        ``train_windows`` (the slots carry their own lambda1 and lambda2).
     seed : int
         Seeds the crop order and window draws.
 
     Returns
     -------
-    FitResult
-        ``model`` is left in eval mode with its best weights.
+    StackFit
+        The stack is left in eval mode, each slot with its best weights.
     """
     generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=hyper.lr)
+    optimizer = torch.optim.Adam(stack.parameters(), lr=hyper.lr)
+    terms = LossTerms.of(stack, weights, hyper.tau, hyper.l2_all_layers)
     has_val = val is not None and len(val) > 0
     early_stopping = has_val and hyper.patience is not None
-    best_loss, best_epoch, best_state, waited = math.inf, 0, None, 0
-    history, started = [], time.perf_counter()
+    best = _BestSlots(stack)
+    histories: list[list[dict]] = [[] for _ in range(len(stack))]
+    val_labels = val.labels.cpu().numpy() if has_val else None
+    started = time.perf_counter()
     for epoch in range(1, hyper.epochs + 1):
-        parts = _train_epoch(method, model, optimizer, train, weights, hyper, generator)
-        val_loss = validation_loss(method, model, val, weights) if has_val else parts["cp"]
-        history.append({"epoch": epoch, **parts, "val_cp": val_loss})
-        if not early_stopping:
-            continue
-        if val_loss < best_loss - 1e-6:
-            best_loss, best_epoch, waited = val_loss, epoch, 0
-            best_state = copy.deepcopy(model.state_dict())
+        parts = _train_epoch(stack, optimizer, train, terms, hyper, generator)
+        if has_val:
+            val_loss, val_probs = validation_losses(stack, val, terms)
+            val_auroc = [macro_auroc(val_labels, probs) for probs in val_probs]
         else:
-            waited += 1
-        if waited >= hyper.patience:
-            break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    else:  # no early stopping (or no finite validation loss): the last epoch is kept
-        best_loss, best_epoch = history[-1]["val_cp"], len(history)
-    model.eval()
-    seconds = time.perf_counter() - started
-    return FitResult(model, len(history), best_epoch, best_loss, seconds, history)
+            val_loss, val_auroc = parts["cp"], [math.nan] * len(stack)
+        for s, history in enumerate(histories):
+            if not best.stopped[s]:
+                row = {k: float(v[s]) for k, v in parts.items()}
+                history.append({"epoch": epoch, **row, "val_cp": float(val_loss[s]),
+                                "val_auroc": float(val_auroc[s])})  # fmt: skip
+        if early_stopping:
+            best.update(epoch, val_loss, hyper.patience)
+            if best.stopped.all():
+                break
+    if early_stopping:
+        best.restore()
+    stack.eval()
+    results = []
+    for s, history in enumerate(histories):
+        if early_stopping and np.isfinite(best.loss[s]):
+            results.append(
+                FitResult(len(history), int(best.epoch[s]), float(best.loss[s]), history)
+            )
+        else:  # no early stopping (or no finite validation loss): the last epoch is kept
+            results.append(FitResult(len(history), len(history), history[-1]["val_cp"], history))
+    return StackFit(stack, results, time.perf_counter() - started)
+
+
+class _BestSlots:
+    """Each slot's best validation loss, epoch and weights, and whether it has stopped."""
+
+    def __init__(self, stack: MethodStack) -> None:
+        self.stack = stack
+        self.loss = np.full(len(stack), np.inf)
+        self.epoch = np.zeros(len(stack), int)
+        self.waited = np.zeros(len(stack), int)
+        self.stopped = np.zeros(len(stack), bool)
+        self.state = [t.detach().clone() for _, _, t in stack.slot_tensors()]
+
+    def update(self, epoch: int, val_loss: np.ndarray, patience: int) -> None:
+        """Record the slots whose validation loss improved; stop those out of patience."""
+        improved = (val_loss < self.loss - 1e-6) & ~self.stopped
+        self.loss[improved], self.epoch[improved] = val_loss[improved], epoch
+        self.waited[improved] = 0
+        self.waited[~improved & ~self.stopped] += 1
+        self.stopped |= self.waited >= patience
+        if improved.any():
+            self._copy(improved, into_best=True)
+
+    def restore(self) -> None:
+        """Put every slot's best weights (and BatchNorm statistics) back into the stack."""
+        self._copy(np.isfinite(self.loss), into_best=False)
+
+    @torch.no_grad()
+    def _copy(self, slots: np.ndarray, into_best: bool) -> None:
+        for saved, (g, _, tensor) in zip(self.state, self.stack.slot_tensors(), strict=True):
+            rows = [r for r, s in enumerate(self.stack.group_slots[g]) if slots[s]]
+            if rows:
+                if into_best:
+                    saved[rows] = tensor[rows]
+                else:
+                    tensor[rows] = saved[rows]
 
 
 def crop_batches(order: torch.Tensor, batch_crops: int) -> tuple[torch.Tensor, ...]:
@@ -232,44 +332,53 @@ def crop_batches(order: torch.Tensor, batch_crops: int) -> tuple[torch.Tensor, .
     return order.tensor_split(max(1, len(order) // batch_crops))
 
 
-def _train_epoch(method, model, optimizer, train, weights, hyper, generator) -> dict[str, float]:
-    model.train()
-    device = train.h.device
-    order = torch.randperm(len(train), generator=generator).to(device)
-    totals: dict[str, float] = {}
+def _train_epoch(stack, optimizer, train, terms, hyper, generator) -> dict[str, np.ndarray]:
+    """One pass over the training crops; the mean of each loss part per slot, shape (S,)."""
+    stack.train()
+    order = torch.randperm(len(train), generator=generator).to(train.h.device)
+    # The windows of every crop are drawn once per epoch, before batching, so
+    # that the batch size changes how crops are grouped but not what they show.
+    if hyper.train_windows is not None:
+        train = sample_windows(train, hyper.train_windows, generator)
     batches = crop_batches(order, hyper.batch_crops)
+    totals: dict[str, torch.Tensor] = {}
     for index in batches:
         batch = train.rows(index)
-        if hyper.train_windows is not None:
-            batch = sample_windows(batch, hyper.train_windows, generator)
-        loss, parts = method_loss(method, model, model(batch), batch, weights, hyper)
+        parts = slot_losses(stack, stack(batch), batch, terms)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        parts["loss"].sum().backward()
         optimizer.step()
-        for key, value in parts.items():
-            totals[key] = totals.get(key, 0.0) + value / len(batches)
-    return totals
+        for key in ("cp", "knbc", "reg"):
+            totals[key] = totals.get(key, 0.0) + parts[key].detach() / len(batches)
+    return {key: value.cpu().numpy() for key, value in totals.items()}
 
 
 @torch.no_grad()
-def predict(model: nn.Module, crops: CropTensors, with_windows: bool = False) -> dict:
-    """Concept probabilities of whole crops, and optionally S_nt and h~_t.
+def predict(stack: MethodStack, crops: CropTensors, windows_of: int | None = None) -> dict:
+    """Every slot's concept probabilities of whole crops, and optionally one slot's S_nt and h~_t.
+
+    Parameters
+    ----------
+    stack : MethodStack
+    crops : CropTensors
+    windows_of : int, optional
+        A window-head slot whose similarities and encodings to return too.
 
     Returns
     -------
     dict
-        ``probs`` ndarray (n, N); with ``with_windows`` also ``similarity``
+        ``probs`` ndarray (S, n, N); with ``windows_of`` also ``similarity``
         (n, T, N) and ``encodings`` (n, T, d_e), both float32 numpy arrays.
     """
-    model.eval()
-    outputs = [model(chunk, return_encodings=with_windows) for chunk in _chunks(crops)]
-    result = {"probs": torch.cat([torch.sigmoid(o.logits) for o in outputs]).cpu().numpy()}
-    if with_windows:
-        result["similarity"] = torch.cat([o.similarity for o in outputs]).cpu().numpy()
-        result["encodings"] = torch.cat([o.encodings for o in outputs]).cpu().numpy()
+    stack.eval()
+    want = windows_of is not None
+    chunks = [stack(chunk, return_encodings=want) for chunk in _chunks(crops)]
+    logits = torch.cat([stack.logits(outputs) for outputs in chunks], dim=1)
+    result = {"probs": torch.sigmoid(logits).cpu().numpy()}
+    if want:
+        group = next(g for g, rows in enumerate(stack.group_slots) if windows_of in rows)
+        row = stack.group_slots[group].index(windows_of)
+        for key in ("similarity", "encodings"):
+            parts = [getattr(outputs[group], key)[row] for outputs in chunks]
+            result[key] = torch.cat(parts).cpu().numpy()
     return result
-
-
-def method_seed(seed: int, fold: int, method_index: int) -> int:
-    """A seed per (fold, method), independent of the other methods in the run."""
-    return int(np.random.SeedSequence([seed, fold, method_index]).generate_state(1)[0])
