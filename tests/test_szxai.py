@@ -48,7 +48,7 @@ def hyper(**changes) -> Hyper:
     return dataclasses.replace(hyper_from(Params()), **{"train_windows": None, **changes})
 
 
-def _knbc_by_hand(S, seizure_windows, labels, seizure_side, tau):
+def _knbc_by_hand(S, seizure_windows, labels, seizure_side, tau, bounded=False):
     """Eq. 4 for one crop, written as the paper's double sums with scalars."""
     total = 0.0
     for side in (True, False):
@@ -61,7 +61,8 @@ def _knbc_by_hand(S, seizure_windows, labels, seizure_side, tau):
         for t in windows:
             denominator = sum(math.exp(S[t][k] / tau) for k in opposite)
             for n in present:
-                acc += -math.log(math.exp(S[t][n] / tau) / denominator)
+                own = math.exp(S[t][n] / tau)
+                acc += -math.log(own / (denominator + own * bounded))
         total += acc / (len(windows) * len(present))
     return total
 
@@ -83,6 +84,25 @@ def test_knbc_matches_a_hand_computed_two_window_four_concept_example():
         torch.tensor(side), TAU,
     )  # fmt: skip
     assert loss.item() == pytest.approx(expected, rel=1e-9)
+
+
+def test_bounded_knbc_adds_the_positive_to_the_denominator_and_never_goes_below_zero():
+    rng = np.random.default_rng(1)
+    S = rng.uniform(-1, 1, size=(2, 6, 4))
+    seizure = np.array([[1, 1, 0, 0, 0, 0], [0, 0, 1, 1, 1, 0]], bool)
+    mask = np.ones((2, 6), bool)
+    labels = np.array([[1, 0, 1, 1], [0, 1, 1, 0]])
+    side = [True, True, False, False]
+    args = (torch.tensor(seizure), torch.tensor(mask), torch.tensor(labels, dtype=torch.float64),
+            torch.tensor(side), TAU)  # fmt: skip
+    by_hand = np.mean([_knbc_by_hand(S[b].tolist(), seizure[b].tolist(), labels[b], side, TAU,
+                                     bounded=True) for b in range(2)])  # fmt: skip
+    bounded = knbc_loss(torch.tensor(S), *args, bounded=True)
+    assert bounded.item() == pytest.approx(by_hand, rel=1e-9)
+    # Perfect alignment: the printed form keeps falling, the bounded one reaches 0.
+    aligned = np.where(np.array(side)[None, None] == seizure[..., None], 1.0, -1.0)
+    assert knbc_loss(torch.tensor(aligned), *args, bounded=True).item() < 1e-10
+    assert knbc_loss(torch.tensor(aligned), *args).item() < -20
 
 
 def test_knbc_averages_over_crops_skips_empty_sides_and_ignores_padding():

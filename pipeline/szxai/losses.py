@@ -72,6 +72,7 @@ def knbc_loss(
     labels: torch.Tensor,
     seizure_concepts: torch.Tensor,
     tau: float,
+    bounded: bool = False,
 ) -> torch.Tensor:
     """L_KNBC, the knowledge-based contrastive alignment loss (paper Eq. 4).
 
@@ -101,6 +102,12 @@ def knbc_loss(
     seizure_concepts : Tensor of bool, shape (N,)
     tau : float
         Temperature (0.07 in the paper).
+    bounded : bool
+        Add the positive concept's own term to the denominator (InfoNCE's
+        form): each term becomes softplus(lse_opposite - S_nt / tau) >= 0 and
+        stops pulling once the concept beats the opposite side. As printed
+        (False) a term has no floor above -2 / tau + log K and keeps pulling
+        every present concept of a side up together.
 
     Returns
     -------
@@ -116,18 +123,29 @@ def knbc_loss(
     present = labels.to(logits.dtype)
     sz_concepts = present * seizure_concepts.to(logits.dtype)
     other_concepts = present * (~seizure_concepts).to(logits.dtype)
-    seizure_side = _side_term(logits, sz_windows, sz_concepts, lse_other)
-    other_side = _side_term(logits, other_windows, other_concepts, lse_seizure)
+    seizure_side = _side_term(logits, sz_windows, sz_concepts, lse_other, bounded)
+    other_side = _side_term(logits, other_windows, other_concepts, lse_seizure, bounded)
     return (seizure_side + other_side).mean(dim=-1)
 
 
 def _side_term(
-    logits: torch.Tensor, windows: torch.Tensor, concepts: torch.Tensor, lse_opposite: torch.Tensor
+    logits: torch.Tensor,
+    windows: torch.Tensor,
+    concepts: torch.Tensor,
+    lse_opposite: torch.Tensor,
+    bounded: bool,
 ) -> torch.Tensor:
-    """Mean over (t in windows, n in concepts) of -logits[t, n] + lse_opposite[t], per crop."""
-    positive = (logits * concepts.unsqueeze(-2)).sum(-1).mul(windows).sum(-1)
+    """Mean over (t in windows, n in concepts) of -logits[t, n] + lse_opposite[t], per crop.
+
+    With ``bounded``, of softplus(lse_opposite[t] - logits[t, n]) instead.
+    """
     n_concepts = concepts.sum(-1)
-    total = n_concepts * (windows * lse_opposite).sum(-1) - positive
+    if bounded:
+        terms = F.softplus(lse_opposite.unsqueeze(-1) - logits)
+        total = (terms * concepts.unsqueeze(-2)).sum(-1).mul(windows).sum(-1)
+    else:  # linear in the logits: no (.., T, N) temporary
+        positive = (logits * concepts.unsqueeze(-2)).sum(-1).mul(windows).sum(-1)
+        total = n_concepts * (windows * lse_opposite).sum(-1) - positive
     n_pairs = windows.sum(-1) * n_concepts
     return torch.where(n_pairs > 0, total / n_pairs.clamp(min=1), torch.zeros_like(total))
 

@@ -4,6 +4,20 @@ All are trained on the same folds and the same frozen detector latents, with
 the same optimiser, epochs (or early stopping, when ``patience`` is set) and
 L2 penalty; they differ only in the fields of :class:`Method`. A fold trains
 them all at once, as the slots of one :class:`MethodStack`.
+
+SzXAI is the paper's (2.1, Eq. 1-4) with these changes, each measured on
+DeepSOZ folds 0-2 of the default seed (README, "Heads that reach the probe"):
+
+- the pooled concept scores are standardised across the crops of a step
+  before the concept layer (:class:`~pipeline.szxai.models.WindowConceptHeads`);
+- L_reg leaves out f_NN's first two layers, which feed BatchNorm and have no
+  bias: the loss cannot see their scale, and penalising it only made Adam's
+  steps relatively larger (:func:`~pipeline.szxai.losses.l2_penalty`);
+- 16 crops x 16 random windows per Adam step, about ten steps per epoch,
+  100 epochs, lr 0.01, lambda1 1, lambda2 0.001, no early stopping: the
+  paper tunes lr, lambda1 and lambda2 and stops early on an inner split
+  (``train.tune``, ``patience``), which on ~16 inner-validation patients
+  chose worse settings than the fixed ones.
 """
 
 from __future__ import annotations

@@ -55,6 +55,7 @@ def hyper_from(params: Params) -> Hyper:
         tau=params.train.tau,
         train_windows=params.train.train_windows,
         l2_all_layers=params.train.l2_all_layers,
+        knbc_bounded=params.train.knbc_bounded,
     )
 
 

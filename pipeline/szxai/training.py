@@ -53,6 +53,9 @@ class Hyper:
     l2_all_layers : bool
         L_reg over every Linear layer (the paper) instead of those whose
         scale the loss can see (:func:`~pipeline.szxai.losses.l2_penalty`).
+    knbc_bounded : bool
+        L_KNBC with the positive in its denominator
+        (:func:`~pipeline.szxai.losses.knbc_loss`).
     """
 
     lambda1: float
@@ -64,6 +67,7 @@ class Hyper:
     tau: float
     train_windows: int | None
     l2_all_layers: bool
+    knbc_bounded: bool
 
 
 @dataclass
@@ -95,10 +99,16 @@ class LossTerms:
     weights: torch.Tensor
     tau: float
     l2_all_layers: bool = False
+    knbc_bounded: bool = False
 
     @classmethod
     def of(
-        cls, stack: MethodStack, weights: torch.Tensor, tau: float, l2_all_layers: bool = False
+        cls,
+        stack: MethodStack,
+        weights: torch.Tensor,
+        tau: float,
+        l2_all_layers: bool = False,
+        knbc_bounded: bool = False,
     ) -> LossTerms:
         """The settings of ``stack``'s slots (lambda1 = 0 for slots without alignment)."""
         slots = stack.slots
@@ -111,7 +121,7 @@ class LossTerms:
             lambda1=column([s.lambda1 if s.method.alignment else 0.0 for s in slots],
                            torch.float32),
             lambda2=column([s.lambda2 for s in slots], torch.float32),
-            weights=weights, tau=tau, l2_all_layers=l2_all_layers,
+            weights=weights, tau=tau, l2_all_layers=l2_all_layers, knbc_bounded=knbc_bounded,
         )  # fmt: skip
 
 
@@ -133,7 +143,7 @@ def slot_losses(
         reg = reg.index_add(0, index, l2_penalty(group, terms.l2_all_layers))
         if output.similarity is not None and bool(terms.lambda1[index].any()):
             term = knbc_loss(output.similarity, batch.seizure, batch.mask, batch.labels,
-                             group.seizure_concepts, terms.tau)  # fmt: skip
+                             group.seizure_concepts, terms.tau, terms.knbc_bounded)  # fmt: skip
             knbc = knbc.index_add(0, index, term)
     knbc = torch.where(terms.lambda1 > 0, knbc, 0.0)  # a group's slots without alignment
     loss = cp + terms.lambda1 * knbc + terms.lambda2 * reg
@@ -239,7 +249,7 @@ def fit(
     """
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(stack.parameters(), lr=hyper.lr)
-    terms = LossTerms.of(stack, weights, hyper.tau, hyper.l2_all_layers)
+    terms = LossTerms.of(stack, weights, hyper.tau, hyper.l2_all_layers, hyper.knbc_bounded)
     has_val = val is not None and len(val) > 0
     early_stopping = has_val and hyper.patience is not None
     best = _BestSlots(stack)
