@@ -80,8 +80,9 @@ def main() -> None:
             fit(stack, tensors, None, weights, hyper, seed=params.train.seed)
         _synchronise(device)
         seconds[name] = time.perf_counter() - start
+        windows = hyper.train_windows or "all"
         print(f"  {name:12s} batch_crops={hyper.batch_crops:<3d} "
-              f"windows/crop={hyper.train_windows or 'all'!s:4s} {seconds[name]:8.1f} s")  # fmt: skip
+              f"windows/crop={windows!s:4s} {seconds[name]:8.1f} s")  # fmt: skip
     print(f"loop / methods     = {seconds['loop'] / seconds['methods']:.1f}x (stacking alone)")
     print(f"loop / vectorised  = {seconds['loop'] / seconds['vectorised']:.1f}x (target >= 10x)")
     print(f"all windows / vectorised = {seconds['all windows'] / seconds['vectorised']:.1f}x "
