@@ -54,6 +54,7 @@ def main() -> None:
         params.detector.out_dir / args.detector / "latents.parquet",
         read_labels(params.labels.out_dir / "labels.parquet"),
         set(folds["subject"]),
+        getattr(params.detector, args.detector).latent_layer,
     )
     train, val, _ = split_fold(crops, folds, args.fold, params.train.val_fraction, params.seed)
     weights = torch.from_numpy(concept_weights(np.concatenate([train.labels, val.labels])))
