@@ -10,10 +10,15 @@ Outputs in ``<train.out_dir>/<detector>/fold<k>/`` (written atomically as a fold
 - ``latents_aligned.parquet`` (SzXAI only): crop_id, subject, window_index,
   label, is_pad, p_sz, h_tilde (d_e floats) and similarity (S_nt, N floats);
   one row per window of each held-out crop, for the t-SNE and heatmaps.
-- ``metrics.json``: split sizes, device, and per method the training record
-  (epochs, best epoch and validation loss, loss history) and the
-  held-out macro metrics at p >= 0.5; per reference row its input size and
-  the same held-out metrics.
+- ``metrics.json``: split sizes, device, the latent layer, and per method
+  the training record (its lambda1 and lambda2, epochs, best epoch and
+  validation loss, loss history: the training curves of ``evaluate``) and
+  the held-out macro metrics at p >= 0.5; per reference row its input size
+  and the same held-out metrics.
+
+Every method (and, with ``train.tune``, every setting of each) is one slot of
+a :class:`~pipeline.szxai.methods.MethodStack`, trained together in one
+:func:`~pipeline.szxai.training.fit`.
 """
 
 from __future__ import annotations
