@@ -36,7 +36,7 @@ from pipeline.config import load_params
 from pipeline.device import resolve_device
 from pipeline.szxai.data import read_concepts, read_crops, read_labels
 from pipeline.szxai.losses import concept_weights
-from pipeline.szxai.methods import build_stack
+from pipeline.szxai.methods import MethodStack
 from pipeline.szxai.run import fold_slots, hyper_from, split_fold
 from pipeline.szxai.training import fit
 
@@ -77,7 +77,7 @@ def main() -> None:
         _synchronise(device)
         start = time.perf_counter()
         for stack_slots in stacks:
-            stack = build_stack(stack_slots, crops.h.shape[-1], concepts, params.train).to(device)
+            stack = MethodStack(stack_slots, crops.h.shape[-1], concepts, params.train).to(device)
             fit(stack, tensors, None, weights, hyper, seed=params.train.seed)
         _synchronise(device)
         seconds[name] = time.perf_counter() - start

@@ -10,14 +10,20 @@ from sklearn.metrics import roc_auc_score
 
 from pipeline.evaluate.metrics import (
     METRICS,
-    bootstrap_macro_auroc,
     bootstrap_macro_scores,
     macro_auroc,
     macro_metrics,
     paired_bootstrap,
     patient_bootstrap_weights,
+    percentile_interval,
     weighted_auroc,
 )
+
+
+def bootstrap_macro_auroc(labels, scores, groups, include=None, n_draws=1000, seed=0):
+    """Pooled macro AUROC and its 95 % interval, as Table 1 reads them off the draws."""
+    draws = bootstrap_macro_scores(labels, scores, groups, 0.5, include, n_draws, seed)["auroc"]
+    return (float(draws[0]), *percentile_interval(draws[1:]))
 
 
 def test_weighted_auroc_is_scikit_learns_on_the_resampled_set():

@@ -17,7 +17,7 @@ from pipeline.detectors.training import freeze
 from pipeline.evaluate.metrics import macro_metrics
 from pipeline.szxai.data import CropTensors, read_concepts, read_crops, read_labels
 from pipeline.szxai.losses import concept_weights, knbc_loss, l2_penalty, prediction_loss
-from pipeline.szxai.methods import METHOD_SPECS, Slot, build_stack
+from pipeline.szxai.methods import METHOD_SPECS, MethodStack, Slot
 from pipeline.szxai.models import StackedBatchNorm, pool_similarity
 from pipeline.szxai.run import choose_slots, fold_slots, hyper_from, run_fold, split_fold
 from pipeline.szxai.training import (
@@ -40,7 +40,7 @@ def stack_of(names, concepts, params, latent_dim=8, seeds=None):
     seeds = seeds or list(range(len(names)))
     slots = [Slot(METHOD_SPECS[n], params.lambda1, params.lambda2, s)
              for n, s in zip(names, seeds, strict=True)]  # fmt: skip
-    return build_stack(slots, latent_dim, concepts, params.train)
+    return MethodStack(slots, latent_dim, concepts, params.train)
 
 
 def hyper(**changes) -> Hyper:

@@ -28,7 +28,7 @@ TABLE_METRICS: tuple[str, ...] = (*METRICS, "auroc")
 
 @dataclass(frozen=True)
 class ConceptCounts:
-    """Confusion counts per concept, each of shape (n_concepts,)."""
+    """Confusion counts per concept, each of shape (n_concepts,), or (n_draws, n_concepts)."""
 
     tp: np.ndarray
     fp: np.ndarray
@@ -36,18 +36,36 @@ class ConceptCounts:
     tn: np.ndarray
 
     @classmethod
-    def from_predictions(cls, y_true: np.ndarray, y_pred: np.ndarray) -> ConceptCounts:
-        """Counts from binary matrices of shape (n_samples, n_concepts)."""
+    def from_predictions(
+        cls, y_true: np.ndarray, y_pred: np.ndarray, weights: np.ndarray | None = None
+    ) -> ConceptCounts:
+        """Counts from binary matrices of shape (n_samples, n_concepts).
+
+        With ``weights`` of shape (n_draws, n_samples) (how often each sample
+        counts, e.g. bootstrap draws), one row of counts per draw.
+        """
         y_true = np.asarray(y_true).astype(bool)
         y_pred = np.asarray(y_pred).astype(bool)
         if y_true.shape != y_pred.shape:
             raise ValueError(f"shape mismatch: truth {y_true.shape} vs prediction {y_pred.shape}")
+
+        def count(cells: np.ndarray) -> np.ndarray:
+            return cells.sum(axis=0) if weights is None else weights @ cells
+
         return cls(
-            tp=(y_true & y_pred).sum(axis=0),
-            fp=(~y_true & y_pred).sum(axis=0),
-            fn=(y_true & ~y_pred).sum(axis=0),
-            tn=(~y_true & ~y_pred).sum(axis=0),
+            tp=count(y_true & y_pred),
+            fp=count(~y_true & y_pred),
+            fn=count(y_true & ~y_pred),
+            tn=count(~y_true & ~y_pred),
         )
+
+    def ratios(self) -> dict[str, np.ndarray]:
+        """Recall, precision and specificity of each concept; NaN where undefined."""
+        return {
+            "recall": _ratio(self.tp, self.tp + self.fn),
+            "precision": _ratio(self.tp, self.tp + self.fp),
+            "specificity": _ratio(self.tn, self.tn + self.fp),
+        }
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -69,12 +87,7 @@ def per_concept_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, np.
     dict of str -> ndarray, shape (n_concepts,)
         ``recall``, ``precision``, ``specificity``; NaN where undefined.
     """
-    c = ConceptCounts.from_predictions(y_true, y_pred)
-    return {
-        "recall": _ratio(c.tp, c.tp + c.fn),
-        "precision": _ratio(c.tp, c.tp + c.fp),
-        "specificity": _ratio(c.tn, c.tn + c.fp),
-    }
+    return ConceptCounts.from_predictions(y_true, y_pred).ratios()
 
 
 def macro_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
@@ -231,13 +244,8 @@ def bootstrap_macro_scores(
     include = np.ones(y_true.shape[1], bool) if include is None else np.asarray(include, bool)
     y_true, scores = y_true[:, include], scores[:, include]
     weights = np.vstack([np.ones(len(y_true)), patient_bootstrap_weights(groups, n_draws, seed)])
-    predicted = scores >= threshold
-    tp, fp = weights @ (y_true & predicted), weights @ (~y_true & predicted)
-    fn, tn = weights @ (y_true & ~predicted), weights @ (~y_true & ~predicted)
     per_concept = {
-        "recall": _ratio(tp, tp + fn),
-        "precision": _ratio(tp, tp + fp),
-        "specificity": _ratio(tn, tn + fp),
+        **ConceptCounts.from_predictions(y_true, scores >= threshold, weights).ratios(),
         "auroc": np.stack(
             [weighted_auroc(y_true[:, n], scores[:, n], weights) for n in range(y_true.shape[1])],
             axis=1,
@@ -295,29 +303,6 @@ def paired_bootstrap(
     tail = min(int((draws <= 0).sum()), int((draws >= 0).sum()))
     p = min(1.0, 2 * (tail + 1) / (draws.size + 1))
     return delta, low, high, p
-
-
-def bootstrap_macro_auroc(
-    y_true: np.ndarray,
-    scores: np.ndarray,
-    groups: np.ndarray,
-    include: np.ndarray | None = None,
-    n_draws: int = 1000,
-    seed: int = 0,
-    level: float = 0.95,
-) -> tuple[float, float, float]:
-    """Macro ROC area and its percentile-bootstrap interval over patients.
-
-    The ROC area of :func:`bootstrap_macro_scores`, with its interval.
-
-    Returns
-    -------
-    point, low, high : float
-        The macro area on the crops as they are, and the interval; NaN when
-        undefined.
-    """
-    draws = bootstrap_macro_scores(y_true, scores, groups, 0.5, include, n_draws, seed)["auroc"]
-    return (float(draws[0]), *percentile_interval(draws[1:], level))
 
 
 def _nanmean(values: np.ndarray) -> float:

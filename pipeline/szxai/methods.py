@@ -113,6 +113,11 @@ class Slot:
     lambda2: float
     seed: int
 
+    @property
+    def knbc_weight(self) -> float:
+        """The weight L_KNBC gets in this slot's loss: lambda1 with alignment, else 0."""
+        return self.lambda1 if self.method.alignment else 0.0
+
 
 def slot_seed(seed: int, fold: int, method: str, setting: int = 0) -> int:
     """A seed per (fold, method, hyper-parameter setting), whatever else is stacked with it."""
@@ -166,6 +171,15 @@ class MethodStack(nn.Module):
             self.group_slots.append(rows)
             groups.append(module)
         self.groups = nn.ModuleList(groups)
+        # Fixed index tensors of the hot path, moved with the stack by .to(device).
+        order = [i for rows in self.group_slots for i in rows]
+        self.register_buffer("slot_order", torch.as_tensor(np.argsort(order)), persistent=False)
+        for g, rows in enumerate(self.group_slots):
+            self.register_buffer(f"group_rows_{g}", torch.as_tensor(rows), persistent=False)
+
+    def group_rows(self, group: int) -> torch.Tensor:
+        """The slots of group ``group``, as an index tensor on the stack's device."""
+        return getattr(self, f"group_rows_{group}")
 
     def __len__(self) -> int:
         return len(self.slots)
@@ -176,23 +190,14 @@ class MethodStack(nn.Module):
 
     def logits(self, outputs: list[HeadOutput]) -> torch.Tensor:
         """The groups' logits in slot order: shape (S, B, N)."""
-        order = [i for rows in self.group_slots for i in rows]
-        stacked = torch.cat([o.logits for o in outputs])
-        return stacked[torch.as_tensor(np.argsort(order), device=stacked.device)]
+        return torch.cat([o.logits for o in outputs])[self.slot_order]
 
-    def slot_tensors(self) -> list[tuple[int, str, torch.Tensor]]:
-        """(group, name, tensor) of every per-slot parameter and statistic (leading axis = slot)."""
+    def slot_tensors(self) -> list[tuple[int, torch.Tensor]]:
+        """(group, tensor) of every per-slot parameter and statistic (leading axis = slot)."""
         shared = {"concepts", "seizure_concepts"}
         return [
-            (g, name, tensor)
+            (g, tensor)
             for g, group in enumerate(self.groups)
             for name, tensor in [*group.named_parameters(), *group.named_buffers()]
             if name not in shared
         ]
-
-
-def build_stack(
-    slots: Sequence[Slot], latent_dim: int, concepts: ConceptSpace, params: TrainParams
-) -> MethodStack:
-    """A freshly initialised :class:`MethodStack` (the slots' seeds fix its weights)."""
-    return MethodStack(slots, latent_dim, concepts, params)

@@ -288,7 +288,9 @@ class WindowConceptHeads(_ConceptSpaceModule):
         self.encoder = StackedMLP(generators, latent_dim, embed_dim, hidden, slope)
         self.score_norm = StackedBatchNorm(len(seeds), n_concepts, affine=False)
         self.concept_layer = StackedLinear(generators, n_concepts, n_concepts)
-        self.poolings = tuple(poolings)
+        # Slices per pooling mode, in first-seen order (fixed once: _pool runs every step).
+        self.pool_rows = {mode: [m for m, p in enumerate(poolings) if p == mode]
+                          for mode in dict.fromkeys(poolings)}  # fmt: skip
 
     def forward(self, batch: CropTensors, return_encodings: bool = False) -> HeadOutput:
         real = batch.mask
@@ -308,8 +310,7 @@ class WindowConceptHeads(_ConceptSpaceModule):
         """(M, B, T, N) -> (M, B, N), each slice with its own pooling."""
         n_slices, n_batch, _, n_concepts = similarity.shape
         pooled = similarity.new_empty(n_slices, n_batch, n_concepts)
-        for mode in set(self.poolings):
-            rows = [m for m, p in enumerate(self.poolings) if p == mode]
+        for mode, rows in self.pool_rows.items():
             pooled[rows] = pool_similarity(
                 similarity[rows], batch.p_sz, batch.mask, self.seizure_concepts, mode
             )

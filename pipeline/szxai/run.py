@@ -31,7 +31,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import torch
-from tqdm import tqdm
 
 from pipeline.config import Params
 from pipeline.datasets.folds import split_subjects
@@ -40,7 +39,7 @@ from pipeline.evaluate.metrics import macro_metrics
 from pipeline.io.atomic import atomic_path
 from pipeline.szxai.data import ConceptSpace, Crops, read_concepts, read_crops, read_labels
 from pipeline.szxai.losses import concept_weights
-from pipeline.szxai.methods import METHOD_SPECS, Slot, build_stack, slot_seed
+from pipeline.szxai.methods import METHOD_SPECS, MethodStack, Slot, slot_seed
 from pipeline.szxai.references import read_pooled, reference_predictions
 from pipeline.szxai.training import FitResult, Hyper, fit, predict
 
@@ -163,11 +162,10 @@ def run_fold(detector: str, fold: int, params: Params) -> dict:
     }  # fmt: skip
     slots = fold_slots(params, fold)
     torch.manual_seed(params.train.seed)  # nothing should draw from it; belt and braces
-    stack = build_stack(slots, crops.h.shape[-1], concepts, params.train).to(device)
-    with tqdm(total=1, desc=f"train {detector} fold {fold}: {len(slots)} heads", unit="fit") as bar:
-        fitted = fit(stack, tensors["train"], tensors["val"], weights.to(device), hyper,
-                     fold_seed(params.train.seed, fold))  # fmt: skip
-        bar.update()
+    stack = MethodStack(slots, crops.h.shape[-1], concepts, params.train).to(device)
+    fitted = fit(stack, tensors["train"], tensors["val"], weights.to(device), hyper,
+                 fold_seed(params.train.seed, fold),
+                 desc=f"train {detector} fold {fold}: {len(slots)} heads")  # fmt: skip
     chosen = choose_slots(slots, fitted.results)
     szxai = chosen.get("szxai")
     outputs = predict(fitted.stack, tensors["test"], windows_of=szxai)
@@ -244,7 +242,7 @@ def _heldout(labels: np.ndarray, probs: np.ndarray) -> dict:
 
 def _method_record(slot: Slot, result: FitResult, labels: np.ndarray, probs: np.ndarray) -> dict:
     return {
-        "lambda1": slot.lambda1 if slot.method.alignment else 0.0,
+        "lambda1": slot.knbc_weight,
         "lambda2": slot.lambda2,
         "epochs_run": result.epochs_run,
         "best_epoch": result.best_epoch,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from pipeline.evaluate.metrics import macro_auroc
 from pipeline.szxai.data import CropTensors
@@ -118,8 +119,7 @@ class LossTerms:
 
         return cls(
             weighted=column([s.method.weighted_bce for s in slots], torch.bool),
-            lambda1=column([s.lambda1 if s.method.alignment else 0.0 for s in slots],
-                           torch.float32),
+            lambda1=column([s.knbc_weight for s in slots], torch.float32),
             lambda2=column([s.lambda2 for s in slots], torch.float32),
             weights=weights, tau=tau, l2_all_layers=l2_all_layers, knbc_bounded=knbc_bounded,
         )  # fmt: skip
@@ -138,8 +138,8 @@ def slot_losses(
     """
     cp = _prediction_losses(stack.logits(outputs), batch.labels, terms)
     knbc, reg = torch.zeros_like(cp), torch.zeros_like(cp)
-    for rows, group, output in zip(stack.group_slots, stack.groups, outputs, strict=True):
-        index = torch.as_tensor(rows, device=cp.device)
+    for g, (group, output) in enumerate(zip(stack.groups, outputs, strict=True)):
+        index = stack.group_rows(g)
         reg = reg.index_add(0, index, l2_penalty(group, terms.l2_all_layers))
         if output.similarity is not None and bool(terms.lambda1[index].any()):
             term = knbc_loss(output.similarity, batch.seizure, batch.mask, batch.labels,
@@ -214,6 +214,7 @@ def fit(
     weights: torch.Tensor,
     hyper: Hyper,
     seed: int,
+    desc: str | None = None,
 ) -> StackFit:
     """Train every slot of ``stack`` at once with Adam, ``hyper.epochs`` or until early stopping.
 
@@ -241,6 +242,8 @@ def fit(
         ``train_windows`` (the slots carry their own lambda1 and lambda2).
     seed : int
         Seeds the crop order and window draws.
+    desc : str, optional
+        Shows a progress bar over the epochs with this label (None: silent).
 
     Returns
     -------
@@ -256,7 +259,8 @@ def fit(
     histories: list[list[dict]] = [[] for _ in range(len(stack))]
     val_labels = val.labels.cpu().numpy() if has_val else None
     started = time.perf_counter()
-    for epoch in range(1, hyper.epochs + 1):
+    epochs = tqdm(range(1, hyper.epochs + 1), desc=desc, unit="epoch", disable=desc is None)
+    for epoch in epochs:
         parts = _train_epoch(stack, optimizer, train, terms, hyper, generator)
         if has_val:
             val_loss, val_probs = validation_losses(stack, val, terms)
@@ -295,7 +299,7 @@ class _BestSlots:
         self.epoch = np.zeros(len(stack), int)
         self.waited = np.zeros(len(stack), int)
         self.stopped = np.zeros(len(stack), bool)
-        self.state = [t.detach().clone() for _, _, t in stack.slot_tensors()]
+        self.state = [t.detach().clone() for _, t in stack.slot_tensors()]
 
     def update(self, epoch: int, val_loss: np.ndarray, patience: int) -> None:
         """Record the slots whose validation loss improved; stop those out of patience."""
@@ -313,7 +317,7 @@ class _BestSlots:
 
     @torch.no_grad()
     def _copy(self, slots: np.ndarray, into_best: bool) -> None:
-        for saved, (g, _, tensor) in zip(self.state, self.stack.slot_tensors(), strict=True):
+        for saved, (g, tensor) in zip(self.state, self.stack.slot_tensors(), strict=True):
             rows = [r for r, s in enumerate(self.stack.group_slots[g]) if slots[s]]
             if rows:
                 if into_best:
