@@ -33,9 +33,9 @@ import mne
 import pyedflib
 
 from pipeline.config import Params
-from pipeline.ingest import ingest_corpus
+from pipeline.datasets.ingest import ingest_corpus
 from pipeline.io.edf import normalize_label
-from pipeline.preprocess import Recording, plan_crops, preprocess_corpus
+from pipeline.preprocessing.preprocess import Recording, plan_crops, preprocess_corpus
 from pipeline.synth import generate_corpus
 
 

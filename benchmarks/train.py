@@ -34,10 +34,10 @@ import torch
 
 from pipeline.config import load_params
 from pipeline.device import resolve_device
+from pipeline.stages.train import fold_slots, hyper_from, split_fold
 from pipeline.szxai.data import read_concepts, read_crops, read_labels
 from pipeline.szxai.losses import concept_weights
 from pipeline.szxai.methods import MethodStack
-from pipeline.szxai.run import fold_slots, hyper_from, split_fold
 from pipeline.szxai.training import fit
 
 
@@ -51,8 +51,8 @@ def main() -> None:
     device = resolve_device(params.device)
     folds = pl.read_csv(params.folds.path, schema_overrides={"subject": pl.String})
     crops = read_crops(
-        params.detector.out_dir / args.detector / "latents.parquet",
-        read_labels(params.labels.out_dir / "labels.parquet"),
+        params.detector.latents_path(args.detector),
+        read_labels(params.labels.table_path("labels")),
         set(folds["subject"]),
         getattr(params.detector, args.detector).latent_layer,
     )

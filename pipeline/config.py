@@ -13,12 +13,17 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from pipeline.registry import DETECTOR_WINDOW, METHODS, REFERENCES
+
 #: The 19 referential channels of the 10-20 system, in the order used by the
 #: DeepSOZ reference code (spec section 3).
 STANDARD_CHANNELS: tuple[str, ...] = (
     "FP1", "FP2", "F7", "F3", "FZ", "F4", "F8", "T3", "C3", "CZ",
     "C4", "T4", "T5", "P3", "PZ", "P4", "T6", "O1", "O2",
 )  # fmt: skip
+#: Where model files named in params must lie (a symlink is fine): the folder is
+#: a DVC dependency of the stages that read them, so replacing a file reruns them.
+MODELS_DIR = Path("models")
 
 
 class _Section(BaseModel):
@@ -118,6 +123,10 @@ class PreprocessParams(_Section):
     #: Worker threads; 0 = all cores.
     n_jobs: int = Field(0, ge=0)
     out_dir: Path = Path("data/processed")
+
+    def windows_path(self, cohort: str) -> Path:
+        """``<out_dir>/windows-<cohort>.parquet``: the windows of one cohort (pretrain, cv)."""
+        return self.out_dir / f"windows-{cohort}.parquet"
 
     @model_validator(mode="after")
     def _band_below_nyquist(self) -> PreprocessParams:
@@ -228,6 +237,14 @@ class DetectorParams(_Section):
     #: ``<reports_dir>/<detector>.json``: window-level AUROC on the cv cohort.
     reports_dir: Path = Path("reports/detectors")
 
+    def latents_path(self, name: str) -> Path:
+        """``<out_dir>/<name>/latents.parquet``: p_sz and latents of every cv window."""
+        return self.out_dir / name / "latents.parquet"
+
+    def report_path(self, name: str) -> Path:
+        """``<reports_dir>/<name>.json``: the detector's report (DVC metric)."""
+        return self.reports_dir / f"{name}.json"
+
 
 class LLMParams(_Section):
     """The one local LLM (llama-cpp-python) used by the text stages (spec section 7)."""
@@ -256,7 +273,7 @@ class EmbeddingParams(_Section):
     """Phrase embeddings of concepts and extracted terms.
 
     The default backend is the one with the better measured label quality on the
-    synthetic corpus (``python -m pipeline.text.compare``): all-MiniLM-L6-v2
+    synthetic corpus (``python -m analyses.compare_embeddings``): all-MiniLM-L6-v2
     macro recall 0.995 / specificity 0.960 vs 0.995 / 0.455 for gensim word2vec
     vectors trained on the notes (no BioWordVec offline).
     """
@@ -327,15 +344,9 @@ class LabelParams(_Section):
     quality_path: Path = Path("reports/labels_quality.json")
     figure_path: Path = Path("reports/figures/labels_quality.png")
 
-
-#: Every method of Table 1 (spec section 8), in table order.
-METHODS: tuple[str, ...] = (
-    "szxai", "szxai-avg", "szxai-max", "szxai-nal", "szxai-bce", "szxai-bce-nal",
-    "patricio", "yan",
-)  # fmt: skip
-#: The reference rows of Table 1 (spec section 11), in table order: class-balanced
-#: logistic regressions on pooled per-window vectors (see :mod:`pipeline.szxai.references`).
-REFERENCES: tuple[str, ...] = ("features", "probe", "probe-random", "probe-pre")
+    def table_path(self, name: str) -> Path:
+        """``<out_dir>/<name>.parquet`` for ``name`` in labels, evidence, terms."""
+        return self.out_dir / f"{name}.parquet"
 
 
 class TuneParams(_Section):
@@ -393,6 +404,15 @@ class TrainParams(_Section):
     #: ``<out_dir>/<detector>/fold<k>/``: predictions, aligned latents, metrics.
     out_dir: Path = Path("data/train")
 
+    @staticmethod
+    def fold_path(out_dir: Path, detector: str, fold: int) -> Path:
+        """``<out_dir>/<detector>/fold<k>``, the one output of ``train@<detector>-<fold>``."""
+        return Path(out_dir) / detector / f"fold{fold}"
+
+    def fold_dir(self, detector: str, fold: int) -> Path:
+        """This config's :meth:`fold_path`."""
+        return self.fold_path(self.out_dir, detector, fold)
+
     @model_validator(mode="after")
     def _unique_methods(self) -> TrainParams:
         if len(set(self.methods)) != len(self.methods) or not self.methods:
@@ -421,6 +441,16 @@ class EvaluateParams(_Section):
     #: Patient bootstrap draws of the 95 % interval of each row's macro AUROC.
     bootstrap_draws: int = Field(1000, ge=10)
     reports_dir: Path = Path("reports")
+
+    @property
+    def audit_markdown_path(self) -> Path:
+        """The corpus audit (stage ``audit``), linked from ``index.md``."""
+        return self.reports_dir / "audit.md"
+
+    @property
+    def audit_json_path(self) -> Path:
+        """The corpus audit's numbers (not a DVC metric: 200 nuisance cells)."""
+        return self.reports_dir / "audit.json"
 
 
 class Params(_Section):
@@ -457,12 +487,49 @@ class Params(_Section):
     train: TrainParams = TrainParams()
     evaluate: EvaluateParams = EvaluateParams()
 
+    def model_files(self) -> dict[str, tuple[Path, str]]:
+        """Model files named in params: key -> (path, ``file`` or ``folder``)."""
+        files = {
+            f"detector.{name}.checkpoint": (section.checkpoint, "file")
+            for name, section in (("deepsoz", self.detector.deepsoz),
+                                  ("cnnblstm", self.detector.cnnblstm))
+        }  # fmt: skip
+        files["llm.model_path"] = (self.llm.model_path, "file")
+        kind = "folder" if self.embeddings.backend == "sentence-transformers" else "file"
+        files["embeddings.model_path"] = (self.embeddings.model_path, kind)
+        return {key: (path, kind) for key, (path, kind) in files.items() if path is not None}
+
+    @model_validator(mode="after")
+    def _model_files_exist_under_models_dir(self) -> Params:
+        models = MODELS_DIR.absolute()
+        for key, (path, kind) in self.model_files().items():
+            exists = path.is_dir() if kind == "folder" else path.is_file()
+            if not exists:
+                raise ValueError(f"{key}: {kind} not found: {path}")
+            if models not in path.absolute().parents:
+                raise ValueError(
+                    f"{key}: {path} is outside {MODELS_DIR}/; put the {kind} (or a symlink to "
+                    f"it) there, e.g. {MODELS_DIR / path.name}: {MODELS_DIR}/ is a DVC "
+                    "dependency of the stages that read model files, so replacing one reruns them"
+                )
+        return self
+
     @model_validator(mode="after")
     def _synthetic_root_is_generated(self) -> Params:
         if self.data.source == "synthetic" and self.data.root != self.synth.corpus_dir:
             raise ValueError(
                 f"data.source is 'synthetic' but data.root is {self.data.root}; the synthetic "
                 f"corpus is written to {self.synth.corpus_dir} (synth.out_dir/corpus)"
+            )
+        pre = self.preprocess
+        shape = (len(pre.channels), int(round(pre.window_s * pre.sfreq)))
+        if shape != DETECTOR_WINDOW:
+            raise ValueError(
+                f"preprocess gives windows of {shape[0]} channels x {shape[1]} samples "
+                f"(len(channels) x window_s * sfreq), but the detectors and their published "
+                f"checkpoints take {DETECTOR_WINDOW[0]} x {DETECTOR_WINDOW[1]} "
+                "(19 referential channels, 1 s at 200 Hz): keep preprocess.sfreq 200, "
+                "window_s 1 and the 19 channels"
             )
         nyquist = self.preprocess.sfreq / 2
         too_high = [name for name, (_, high) in self.features.bands.items() if high > nyquist]

@@ -8,16 +8,16 @@ from __future__ import annotations
 import argparse
 
 from pipeline.config import load_params
-from pipeline.detectors import DETECTORS
-from pipeline.detectors.run import run_detector
+from pipeline.registry import DETECTOR_NAMES
+from pipeline.stages.detector import run
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("name", choices=sorted(DETECTORS))
+    parser.add_argument("name", choices=DETECTOR_NAMES)
     name = parser.parse_args().name
     params = load_params()
-    report = run_detector(name, params)
+    report = run(params, name)
     auroc = "n/a" if report["auroc"] is None else f"{report['auroc']:.3f}"
     print(
         f"detector {name}: {report['source']} on {report['device']} "

@@ -1,20 +1,20 @@
-"""DVC stage ``evaluate``: Table 1, figures and ``reports/index.md`` (spec section 9)."""
+"""DVC stage ``evaluate``: Table 1, figures and ``reports/index.md`` (spec section 9).
+
+Usage: ``python stages/evaluate.py`` (reads params.yaml).
+"""
 
 from __future__ import annotations
 
-import time
+import argparse
 
 from pipeline.config import load_params
-from pipeline.evaluate.run import Outputs, run_evaluation
-from pipeline.text.llm import LLM, record_run
+from pipeline.stages.evaluate import Outputs, run
 
 
 def main() -> None:
-    started = time.perf_counter()
+    argparse.ArgumentParser(description=__doc__).parse_args()
     params = load_params()
-    llm = LLM(params.llm)
-    result = run_evaluation(params, llm)
-    record_run(params.llm.cache_dir, "evaluate", time.perf_counter() - started, llm.stats())
+    result = run(params)
     print(result.line(Outputs(params.evaluate.reports_dir).index))
     for note in result.notes:
         print(f"evaluate: NOTE {note}")

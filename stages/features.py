@@ -1,18 +1,22 @@
-"""DVC stage ``features``: hand-made EEG features of every cv window (spec section 11)."""
+"""DVC stage ``features``: hand-made EEG features of every cv window (spec section 11).
+
+Usage: ``python stages/features.py`` (reads params.yaml).
+"""
 
 from __future__ import annotations
 
+import argparse
+
 from pipeline.config import load_params
-from pipeline.features import extract_features
+from pipeline.stages.features import run
 
 
 def main() -> None:
-    params = load_params()
-    windows = params.preprocess.out_dir / "windows-cv.parquet"
-    run = extract_features(windows, params.features.cv_path, params.features, params.preprocess)
+    argparse.ArgumentParser(description=__doc__).parse_args()
+    made = run(load_params())
     print(
-        f"features: {run.n_crops} crops, {run.n_windows} windows x {run.n_features} features "
-        f"in {run.seconds:.1f} s -> {run.out_path}"
+        f"features: {made.n_crops} crops, {made.n_windows} windows x {made.n_features} features "
+        f"in {made.seconds:.1f} s -> {made.out_path}"
     )
 
 

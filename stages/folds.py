@@ -1,21 +1,20 @@
-"""DVC stage ``folds``: patient-grouped 10-fold assignment of the cv cohort."""
+"""DVC stage ``folds``: patient-grouped 10-fold assignment of the cv cohort.
+
+Usage: ``python stages/folds.py`` (reads params.yaml).
+"""
 
 from __future__ import annotations
 
-import polars as pl
+import argparse
 
 from pipeline.config import load_params
-from pipeline.datasets.folds import assign_folds
-from pipeline.io.atomic import atomic_path
+from pipeline.stages.folds import run
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__).parse_args()
     params = load_params()
-    manifest = pl.read_parquet(params.ingest.manifest_path)
-    subjects = manifest.filter(pl.col("cohort") == "cv")["subject"]
-    folds = assign_folds(subjects, params.folds.n_folds, params.seed)
-    with atomic_path(params.folds.path) as tmp:
-        folds.write_csv(tmp)
+    folds = run(params)
     sizes = folds.group_by("fold").len()["len"]
     print(
         f"folds: {folds.height} cv patients in {params.folds.n_folds} folds "

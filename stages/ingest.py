@@ -1,27 +1,20 @@
-"""DVC stage ``ingest``: validate the corpus; write manifest, notes and issues."""
+"""DVC stage ``ingest``: validate the corpus; write manifest, notes and issues.
+
+Usage: ``python stages/ingest.py`` (reads params.yaml).
+"""
 
 from __future__ import annotations
 
+import argparse
+
 from pipeline.config import load_params
-from pipeline.ingest import ingest_corpus
-from pipeline.io.atomic import atomic_path
+from pipeline.stages.ingest import run
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__).parse_args()
     params = load_params()
-    result = ingest_corpus(
-        params.data.root,
-        params.data.cohorts,
-        params.data.notes_table,
-        params.ingest.duration_tolerance_s,
-        params.preprocess.channels,
-    )
-    with atomic_path(params.ingest.manifest_path) as tmp:
-        result.manifest.write_parquet(tmp)
-    with atomic_path(params.ingest.notes_path) as tmp:
-        result.notes.write_parquet(tmp)
-    with atomic_path(params.ingest.issues_path) as tmp:
-        result.issues.write_csv(tmp)
+    result = run(params)
     print(f"{result.summary()} -> {params.ingest.issues_path}")
 
 

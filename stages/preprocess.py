@@ -1,23 +1,25 @@
-"""DVC stage ``preprocess``: manifest -> Parquet windows (spec section 4)."""
+"""DVC stage ``preprocess``: manifest -> Parquet windows (spec section 4).
+
+Usage: ``python stages/preprocess.py`` (reads params.yaml).
+"""
 
 from __future__ import annotations
 
+import argparse
 import time
 
-import polars as pl
-
 from pipeline.config import load_params
-from pipeline.preprocess import preprocess_corpus
+from pipeline.stages.preprocess import run
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__).parse_args()
     params = load_params()
-    manifest = pl.read_parquet(params.ingest.manifest_path)
     started = time.perf_counter()
-    crops = preprocess_corpus(manifest, params.preprocess, params.seed, params.preprocess.out_dir)
+    n_recordings, crops = run(params)
     elapsed = time.perf_counter() - started
     print(
-        f"preprocess: {manifest.height} recordings -> {crops.height} crops, "
+        f"preprocess: {n_recordings} recordings -> {crops.height} crops, "
         f"{crops['n_windows'].sum()} windows ({crops['n_seizure_windows'].sum()} seizure, "
         f"{crops['n_pad_windows'].sum()} padding) in {elapsed:.1f} s "
         f"-> {params.preprocess.out_dir}"

@@ -11,18 +11,18 @@ import argparse
 import time
 
 from pipeline.config import load_params
-from pipeline.detectors import DETECTORS
-from pipeline.szxai.run import fold_output_dir, run_fold
+from pipeline.registry import DETECTOR_NAMES
+from pipeline.stages.train import run
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("detector", choices=sorted(DETECTORS))
+    parser.add_argument("detector", choices=DETECTOR_NAMES)
     parser.add_argument("fold", type=int)
     args = parser.parse_args()
     params = load_params()
     started = time.perf_counter()
-    record = run_fold(args.detector, args.fold, params)
+    record = run(params, args.detector, args.fold)
     # Wall-clock time is printed, never written: the outputs stay byte-identical.
     seconds = time.perf_counter() - started
     szxai = record["methods"].get("szxai", {}).get("heldout_at_0.5")
@@ -37,7 +37,7 @@ def main() -> None:
         f"{len(record.get('references', {}))} reference rows on "
         f"{record['device']} in {seconds:.0f} s ({record['n_train_crops']} train / "
         f"{record['n_val_crops']} val / {record['n_test_crops']} held-out crops){summary} "
-        f"-> {fold_output_dir(params, args.detector, args.fold)}"
+        f"-> {params.train.fold_dir(args.detector, args.fold)}"
     )
 
 

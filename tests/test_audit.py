@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from pipeline.audit import (
+from pipeline.evaluate.audit import (
     NUISANCES,
     control_null_band,
     nuisance_aurocs,

@@ -16,9 +16,7 @@ from sklearn.metrics import roc_auc_score
 from pipeline.config import Params, PreprocessParams
 from pipeline.datasets.folds import split_subjects
 from pipeline.detectors import CNNBLSTM, DETECTORS, DeepSOZ
-from pipeline.detectors.data import CropData, CropRef, WindowFile
 from pipeline.detectors.extract import METADATA_KEY, read_detector_metadata, run_frozen
-from pipeline.detectors.run import run_detector
 from pipeline.detectors.training import (
     draw_subcrops,
     freeze,
@@ -28,7 +26,9 @@ from pipeline.detectors.training import (
     window_auroc,
 )
 from pipeline.device import resolve_device
-from pipeline.preprocess import Crop, Recording, crop_table, window_schema
+from pipeline.io.windows import CropData, CropRef, WindowFile, window_schema
+from pipeline.preprocessing.preprocess import Crop, Recording, crop_table
+from pipeline.stages.detector import run
 
 # Spec section 5, written out: the keys and shapes of the published checkpoints.
 DEEPSOZ_KEYS = {
@@ -326,7 +326,7 @@ def test_tiny_train_and_extract_writes_the_output_contract(tmp_path, tiny_corpus
             },
         }
     )
-    report = run_detector("cnnblstm", params)
+    report = run(params, "cnnblstm")
     out = tmp_path / "latents" / "cnnblstm"
     assert sorted(p.name for p in out.iterdir()) == [
         "history.json",
@@ -406,7 +406,7 @@ def test_tiny_train_and_extract_writes_the_output_contract(tmp_path, tiny_corpus
             )
         }
     )
-    again = run_detector("cnnblstm", with_checkpoint)
+    again = run(with_checkpoint, "cnnblstm")
     assert again["source"] == "checkpoint" and again["epochs_run"] == 0
     reloaded = pq.read_table(tmp_path / "again" / "cnnblstm" / "latents.parquet")
     vectors = ["p_sz", "h", "h_pre", "h_random"]

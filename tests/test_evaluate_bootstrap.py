@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from pipeline.evaluate.metrics import (
+from pipeline.metrics import (
     METRICS,
     bootstrap_macro_scores,
     macro_auroc,

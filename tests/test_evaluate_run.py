@@ -33,9 +33,9 @@ from pipeline.config import (
     Params,
     TrainParams,
 )
-from pipeline.evaluate.metrics import TABLE_METRICS, macro_metrics
-from pipeline.evaluate.run import DETECTORS, Outputs, run_evaluation
 from pipeline.evaluate.selection import best_fold, heatmap_crops, sample_windows, window_groups
+from pipeline.metrics import TABLE_METRICS, macro_metrics
+from pipeline.stages.evaluate import DETECTORS, Outputs, run_evaluation
 
 REPO = Path(__file__).resolve().parents[1]
 CONCEPTS = [  # name, side, group: both sides, all four groups, the negative control

@@ -9,8 +9,9 @@ from scipy.signal import periodogram
 from scipy.stats import kurtosis, skew
 
 from pipeline.config import FeaturesParams, Params, PreprocessParams
-from pipeline.features import extract_features, read_feature_names
-from pipeline.preprocess import Crop, Recording, crop_table, window_schema
+from pipeline.io.windows import window_schema
+from pipeline.preprocessing.features import extract_features, read_feature_names
+from pipeline.preprocessing.preprocess import Crop, Recording, crop_table
 from pipeline.signal.features import (
     SPATIAL_SUMMARIES,
     band_powers,

@@ -8,7 +8,7 @@ import polars as pl
 from edf_helpers import DAMAGE, FIXTURES, write_edf
 
 from pipeline.config import STANDARD_CHANNELS
-from pipeline.ingest import ISSUES_SCHEMA, MANIFEST_SCHEMA, ingest_corpus
+from pipeline.datasets.ingest import ISSUES_SCHEMA, MANIFEST_SCHEMA, ingest_corpus
 
 COHORTS = {"train": "pretrain", "dev": "cv", "eval": "cv"}
 CSV_BI = (
@@ -101,6 +101,7 @@ def test_stage_writes_outputs(tmp_path, monkeypatch):
     }
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", ["ingest.py"])
     import runpy
 
     runpy.run_path(str(Path(__file__).parents[1] / "stages" / "ingest.py"), run_name="__main__")

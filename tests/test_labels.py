@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 from text_helpers import reference_bank, reference_embedder, write_vectors
 
-from pipeline.concepts import REFERENCE_CONCEPTS
 from pipeline.config import LabelParams, LLMParams
+from pipeline.registry import REFERENCE_CONCEPTS
 from pipeline.text.concept_bank import Concept
 from pipeline.text.embed import GensimEmbedder
 from pipeline.text.labels import (
@@ -192,16 +192,9 @@ def test_quality_report_against_truth(tmp_path):
 
 
 def test_stage_skips_quality_without_truth(tmp_path):
-    import importlib.util
-    from pathlib import Path
-
     from pipeline.config import Params
+    from pipeline.stages import labels as stage
 
-    spec = importlib.util.spec_from_file_location(
-        "labels_stage", Path(__file__).parents[1] / "stages" / "labels.py"
-    )
-    stage = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(stage)
     params = Params.model_validate(
         {
             "data": {"source": "tusz", "root": str(tmp_path)},

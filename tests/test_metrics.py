@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import precision_score, recall_score, roc_auc_score
 
-from pipeline.evaluate.metrics import (
+from pipeline.metrics import (
     chance_metrics,
     macro_auroc,
     macro_metrics,

@@ -21,7 +21,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 PROJECT_FILES = [
     "pipeline", "stages", "dvc.yaml", "params.yaml", ".dvc/config", ".dvcignore",
-    "data/concepts/seed_bank.yaml",
+    "data/concepts/seed_bank.yaml", "models/README.md", "models/.gitignore",
 ]  # fmt: skip
 
 SMOKE_PARAMS = {

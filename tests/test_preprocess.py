@@ -12,7 +12,8 @@ import pyedflib
 import pytest
 
 from pipeline.config import STANDARD_CHANNELS, PreprocessParams
-from pipeline.preprocess import METADATA_KEY, preprocess_corpus
+from pipeline.io.windows import METADATA_KEY
+from pipeline.preprocessing.preprocess import preprocess_corpus
 
 SFREQ = 256
 COLUMNS = ["crop_id", "window_index", "label", "is_pad"]

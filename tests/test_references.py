@@ -10,12 +10,12 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from pipeline.config import REFERENCES
+from pipeline.registry import REFERENCES
+from pipeline.stages.train import split_fold
 from pipeline.szxai import references
 from pipeline.szxai.data import read_crops, read_labels
 from pipeline.szxai.probe import fit_predict, pool_crops, probe_predict
 from pipeline.szxai.references import read_pooled, reference_predictions
-from pipeline.szxai.run import split_fold
 from tests.szxai_helpers import FEATURE_DIM, PRE_DIM, SEIZURE_SIDE, make_cohort
 
 

@@ -10,9 +10,9 @@ import numpy as np
 import pyedflib
 import pytest
 
-from pipeline.concepts import REFERENCE_CONCEPTS
 from pipeline.config import STANDARD_CHANNELS, PreprocessParams, SynthParams
-from pipeline.preprocess import condition_signal
+from pipeline.preprocessing.preprocess import condition_signal
+from pipeline.registry import REFERENCE_CONCEPTS
 from pipeline.synth import patterns
 from pipeline.synth.corpus import generate_corpus, place_seizures, write_truth
 from pipeline.synth.notes import ABSENT, PRESENT

@@ -11,15 +11,16 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from pipeline.config import METHODS, REFERENCES, Params
+from pipeline.config import Params
 from pipeline.detectors import DeepSOZ
 from pipeline.detectors.training import freeze
-from pipeline.evaluate.metrics import macro_metrics
+from pipeline.metrics import macro_metrics
+from pipeline.registry import METHODS, REFERENCES
+from pipeline.stages.train import choose_slots, fold_slots, hyper_from, run, split_fold
 from pipeline.szxai.data import CropTensors, read_concepts, read_crops, read_labels
 from pipeline.szxai.losses import concept_weights, knbc_loss, l2_penalty, prediction_loss
 from pipeline.szxai.methods import METHOD_SPECS, MethodStack, Slot
 from pipeline.szxai.models import StackedBatchNorm, pool_similarity
-from pipeline.szxai.run import choose_slots, fold_slots, hyper_from, run_fold, split_fold
 from pipeline.szxai.training import (
     FitResult,
     Hyper,
@@ -180,13 +181,13 @@ def test_bce_weights_come_from_training_fold_labels_only(tmp_path):
     params = params.model_copy(
         update={"train": params.train.model_copy(update={"methods": ("szxai",)})}
     )
-    weights = run_fold("deepsoz", 0, params)["concept_weights"]
+    weights = run(params, "deepsoz", 0)["concept_weights"]
     folds = pl.read_csv(paths["folds"])
     held_out = set(folds.filter(pl.col("fold") == 0)["subject"])
     _relabel(paths["labels"], held_out)
-    assert run_fold("deepsoz", 0, params)["concept_weights"] == weights
+    assert run(params, "deepsoz", 0)["concept_weights"] == weights
     _relabel(paths["labels"], set(folds["subject"]) - held_out)
-    assert run_fold("deepsoz", 0, params)["concept_weights"] != weights
+    assert run(params, "deepsoz", 0)["concept_weights"] != weights
 
 
 def test_read_crops_pads_masks_and_labels_per_patient(tmp_path):
@@ -318,7 +319,7 @@ def test_szxai_learns_concepts_that_the_latents_carry(tmp_path):
 def test_run_fold_writes_the_contract_and_is_reproducible(tmp_path):
     make_cohort(tmp_path, n_subjects=9)
     params = cohort_params(tmp_path, epochs=3, patience=3)
-    record = run_fold("deepsoz", 2, params)
+    record = run(params, "deepsoz", 2)
     out = tmp_path / "train" / "deepsoz" / "fold2"
     predictions = pl.read_parquet(out / "predictions.parquet")
     # The methods, then the reference rows of spec section 11, on the same held-out crops.
@@ -337,10 +338,10 @@ def test_run_fold_writes_the_contract_and_is_reproducible(tmp_path):
     # Byte-identical outputs (no wall-clock field), so DVC sees a rerun as unchanged.
     files = ("predictions.parquet", "latents_aligned.parquet", "metrics.json")
     first = {name: (out / name).read_bytes() for name in files}
-    run_fold("deepsoz", 2, params)
+    run(params, "deepsoz", 2)
     assert {name: (out / name).read_bytes() for name in files} == first
     with pytest.raises(ValueError, match="not one of folds.ids"):
-        run_fold("deepsoz", 5, params)
+        run(params, "deepsoz", 5)
 
 
 @pytest.mark.parametrize(("strength", "low", "high"), [(3.0, 0.9, 1.01), (0.0, 0.2, 0.8)])

@@ -8,8 +8,8 @@ import pytest
 import yaml
 from text_helpers import write_vectors
 
-from pipeline.concepts import REFERENCE_CONCEPTS
 from pipeline.config import ConceptParams, LLMParams
+from pipeline.registry import REFERENCE_CONCEPTS
 from pipeline.text.concept_bank import (
     GROUPS,
     Concept,

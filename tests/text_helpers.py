@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.concepts import NON_SEIZURE_CONCEPTS, SEIZURE_CONCEPTS
+from pipeline.registry import NON_SEIZURE_CONCEPTS, SEIZURE_CONCEPTS
 from pipeline.text.concept_bank import Concept, concept_phrase
 from pipeline.text.embed import GensimEmbedder
 

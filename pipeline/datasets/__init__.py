@@ -1,0 +1,1 @@
+"""Datasets: the manifest of a corpus (ingest) and its patient-grouped folds."""

@@ -7,9 +7,10 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from pipeline.registry import DETECTOR_WINDOW
+
 #: Input layout of a window: the 19 referential channels x 1 s at 200 Hz (spec sections 4-5).
-N_CHANNELS = 19
-WINDOW_SAMPLES = 200
+N_CHANNELS, WINDOW_SAMPLES = DETECTOR_WINDOW
 
 
 class DetectorOutput(NamedTuple):

@@ -35,8 +35,8 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from pipeline.detectors.data import CropData, WindowFile
 from pipeline.detectors.training import make_batch, window_auroc
+from pipeline.io.windows import CropData, WindowFile
 
 METADATA_KEY = b"szxai.detector"
 _WRITER_OPTIONS = {"compression": "zstd"}

@@ -12,7 +12,6 @@ every part of every crop is seen over the epochs.
 from __future__ import annotations
 
 import copy
-import hashlib
 import math
 import time
 import zlib
@@ -22,14 +21,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.metrics import roc_auc_score
 from torch import nn
 from tqdm import tqdm
 
 from pipeline.config import DetectorTrainParams
 from pipeline.datasets.folds import split_subjects
 from pipeline.detectors import DETECTORS
-from pipeline.detectors.data import CropData, CropRef, WindowFile
+from pipeline.hashing import sha256_file
+from pipeline.io.windows import CropData, CropRef, WindowFile
+from pipeline.metrics import binary_auroc
 
 
 @dataclass
@@ -224,10 +224,9 @@ def evaluate(
 
 def window_auroc(labels: list[np.ndarray], scores: list[np.ndarray]) -> float | None:
     """Window-level AUROC, or None when only one class is present."""
-    y = np.concatenate(labels) if labels else np.zeros(0)
-    if len(np.unique(y)) < 2:
+    if not labels:
         return None
-    return float(roc_auc_score(y, np.concatenate(scores)))
+    return binary_auroc(np.concatenate(labels), np.concatenate(scores))
 
 
 def _train_epoch(model, optimizer, batches, n_batches, weights, desc) -> float:
@@ -322,15 +321,6 @@ def train_detector(
         summary.best_epoch = summary.epochs_run
     summary.seconds = time.perf_counter() - started
     return model, summary
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def load_checkpoint(name: str, path: str | Path, device: torch.device) -> nn.Module:
@@ -433,7 +423,7 @@ def obtain_detector(
             str(device),
             time.perf_counter() - started,
             checkpoint=str(params.checkpoint),
-            checkpoint_sha256=file_sha256(params.checkpoint),
+            checkpoint_sha256=sha256_file(params.checkpoint),
         )
         return freeze(model), summary
     if pretrain is None:

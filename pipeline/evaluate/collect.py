@@ -4,7 +4,7 @@ Every cv crop is held out in exactly one fold, so the training crops of fold k
 are the held-out crops of all other folds: the chance level uses their concept
 prevalence, as the methods' weighted BCE does.
 
-The negative-control concepts (:data:`pipeline.concepts.CONTROL_CONCEPTS`)
+The negative-control concepts (:data:`pipeline.registry.CONTROL_CONCEPTS`)
 are left out of every macro average and scored apart (``auroc_hfo``).
 """
 
@@ -18,11 +18,12 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 from scipy.stats import false_discovery_control, wilcoxon
-from sklearn.metrics import roc_auc_score, roc_curve
+from sklearn.metrics import roc_curve
 
-from pipeline.concepts import is_control_concept
-from pipeline.evaluate.metrics import (
+from pipeline.config import TrainParams
+from pipeline.metrics import (
     TABLE_METRICS,
+    binary_auroc,
     bootstrap_macro_scores,
     chance_metrics,
     macro_auroc,
@@ -32,6 +33,7 @@ from pipeline.evaluate.metrics import (
     per_concept_metrics,
     percentile_interval,
 )
+from pipeline.registry import is_control_concept
 
 #: Column of the negative control's ROC area (the mean over control concepts, if several).
 CONTROL_COLUMN = "auroc_hfo"
@@ -40,11 +42,6 @@ CONTROL_COLUMN = "auroc_hfo"
 def control_mask(names: Sequence[str]) -> np.ndarray:
     """True for the negative-control concepts among ``names``, shape (N,)."""
     return np.array([is_control_concept(n) for n in names], dtype=bool)
-
-
-def fold_dir(train_dir: Path, detector: str, fold: int) -> Path:
-    """Where ``train@<detector>-<fold>`` writes its outputs."""
-    return Path(train_dir) / detector / f"fold{fold}"
 
 
 def read_predictions(train_dir: Path, detectors: Sequence[str], n_folds: int) -> pl.DataFrame:
@@ -59,7 +56,7 @@ def read_predictions(train_dir: Path, detectors: Sequence[str], n_folds: int) ->
     frames = []
     for detector in detectors:
         for fold in range(n_folds):
-            path = fold_dir(train_dir, detector, fold) / "predictions.parquet"
+            path = TrainParams.fold_path(train_dir, detector, fold) / "predictions.parquet"
             frame = pl.read_parquet(
                 path, columns=["method", "crop_id", "subject", "probs", "labels"]
             )
@@ -88,7 +85,9 @@ def training_curves(train_dir: Path, detector: str, fold: int) -> dict[str, pl.D
         the fold had a validation split): ``epoch``, then one column per
         method, null after a method stopped early.
     """
-    record = json.loads((fold_dir(train_dir, detector, fold) / "metrics.json").read_text())
+    record = json.loads(
+        (TrainParams.fold_path(train_dir, detector, fold) / "metrics.json").read_text()
+    )
     curves = {}
     for folder, key in CURVES.items():
         columns = {
@@ -130,7 +129,7 @@ def fold_scores(
     -------
     polars.DataFrame
         Columns ``detector``, ``method``, ``fold``, then
-        :data:`~pipeline.evaluate.metrics.TABLE_METRICS` and ``auroc_hfo``
+        :data:`~pipeline.metrics.TABLE_METRICS` and ``auroc_hfo``
         (NaN where undefined or without control concepts); method ``chance``
         holds the empirical chance level.
     """
@@ -191,7 +190,7 @@ def pooled_draws(
 
     All held-out crops of a (detector, method), pooled over the folds (each cv
     crop once), scored over the non-control concepts
-    (:func:`pipeline.evaluate.metrics.bootstrap_macro_scores`); every row of a
+    (:func:`pipeline.metrics.bootstrap_macro_scores`); every row of a
     detector is scored on the same patients, so gets the same draws.
 
     Returns
@@ -253,7 +252,7 @@ def paired_comparisons(
 
     Two paired views of the same difference: over patients (the pooled AUROC,
     bootstrap draws shared by both rows: interval and p-value of
-    :func:`pipeline.evaluate.metrics.paired_bootstrap`) and over folds (the
+    :func:`pipeline.metrics.paired_bootstrap`) and over folds (the
     fold-mean AUROC, Wilcoxon signed-rank test of the per-fold differences,
     exact for these few folds). ``q_bh`` adjusts the bootstrap p-values of a
     detector for the number of its comparisons (Benjamini-Hochberg).
@@ -387,4 +386,4 @@ def detector_roc(latents_path: Path) -> tuple[np.ndarray, np.ndarray, float]:
     labels = frame["label"].to_numpy()
     scores = frame["p_sz"].to_numpy()
     fpr, tpr, _ = roc_curve(labels, scores)
-    return fpr, tpr, float(roc_auc_score(labels, scores))
+    return fpr, tpr, binary_auroc(labels, scores)

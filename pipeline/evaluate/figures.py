@@ -10,27 +10,11 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.manifold import TSNE
 
-matplotlib.use("Agg")  # headless: figures are files, never windows
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.manifold import TSNE  # noqa: E402
-
-from pipeline.io.atomic import atomic_path  # noqa: E402
-
-DPI = 150
-
-
-def save_figure(fig: plt.Figure, path: str | Path) -> Path:
-    """Write ``fig`` as PNG atomically and close it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=DPI, bbox_inches="tight")
-    plt.close(fig)
-    return path
+from pipeline.plotting import save_figure
 
 
 def plot_group_confusion(

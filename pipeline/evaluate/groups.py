@@ -13,9 +13,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-#: Display groups of the concept bank, in the order of the confusion matrices.
-GROUPS: tuple[str, ...] = ("spiking", "rhythmic", "interictal", "background")
-
 
 def group_scores(values: np.ndarray, concept_groups: Sequence[str], groups: Sequence[str]):
     """Mean of ``values`` over each group's concepts.

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
-from pipeline.config import REFERENCES
-from pipeline.evaluate.groups import GROUPS, dominant_group
+from pipeline.evaluate.groups import dominant_group
 from pipeline.evaluate.table import METHOD_ORDER
+from pipeline.registry import CONCEPT_GROUPS, REFERENCES
 
 #: Only SzXAI writes aligned window latents (t-SNE, heatmaps).
 ALIGNED_METHOD = "szxai"
@@ -60,7 +60,7 @@ def window_groups(
     labels = np.stack([crop_labels[c] for c in aligned["crop_id"]]).astype(float)
     is_seizure = aligned["label"].to_numpy() == 1
     side = np.where(is_seizure[:, None], seizure_side[None, :], ~seizure_side[None, :])
-    return dominant_group(labels * side, groups, GROUPS).astype(str)
+    return dominant_group(labels * side, groups, CONCEPT_GROUPS).astype(str)
 
 
 def sample_windows(aligned: pl.DataFrame, n: int, seed: int) -> pl.DataFrame:

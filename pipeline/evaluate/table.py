@@ -15,16 +15,13 @@ import math
 
 import polars as pl
 
-from pipeline.config import REFERENCES
 from pipeline.evaluate.collect import CONTROL_COLUMN, interval_columns
-from pipeline.evaluate.metrics import TABLE_METRICS
+from pipeline.metrics import TABLE_METRICS
+from pipeline.registry import METHODS, REFERENCES
 
 #: Order of the rows: the method, its ablations, the baselines, the reference
 #: rows (spec section 11), then chance.
-METHOD_ORDER: tuple[str, ...] = (
-    "szxai", "szxai-avg", "szxai-max", "szxai-nal", "szxai-bce", "szxai-bce-nal",
-    "patricio", "yan", *REFERENCES, "chance",
-)  # fmt: skip
+METHOD_ORDER: tuple[str, ...] = (*METHODS, *REFERENCES, "chance")
 #: Columns of :func:`pipeline.evaluate.collect.pooled_intervals` joined onto the summary.
 INTERVAL_COLUMNS: tuple[str, ...] = tuple(c for m in TABLE_METRICS for c in interval_columns(m))
 
@@ -34,7 +31,7 @@ def summarise_folds(per_fold: pl.DataFrame, intervals: pl.DataFrame | None = Non
 
     A fold where a macro metric is undefined (NaN: e.g. precision of a method
     that predicted no concept at all) is left out of that metric's mean, the
-    rule :mod:`pipeline.evaluate.metrics` applies to concepts; ``<metric>_folds``
+    rule :mod:`pipeline.metrics` applies to concepts; ``<metric>_folds``
     counts the folds that remain, so the table can say so.
 
     Parameters

@@ -1,0 +1,1 @@
+"""Reading and writing: EDF, TUSZ paths, window tables, atomic outputs, problem records."""

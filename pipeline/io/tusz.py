@@ -116,6 +116,23 @@ def _parse_layout(parts: tuple[str, ...]) -> dict[str, str] | str:
     }
 
 
+def guess_ids(path: str | Path, root: str | Path) -> tuple[str | None, str | None]:
+    """(subject, recording_id) of a path under ``root`` that may not fit the layout.
+
+    For the issues report: a file rejected for its path still names its patient
+    when the folder above it looks like one. None where nothing fits.
+    """
+    try:
+        parts = Path(path).relative_to(root).parts
+    except ValueError:
+        return None, None
+    subject = parts[1] if len(parts) >= 3 else None
+    recording_id = Path(parts[-1]).stem if len(parts) == 5 and subject else None
+    if recording_id and not recording_id.startswith(f"{subject}_"):
+        recording_id = None
+    return subject, recording_id
+
+
 # --------------------------------------------------------------------------- annotations
 
 

@@ -1,0 +1,1 @@
+"""Signal processing on numpy arrays: filters, windows, EEG features (no I/O)."""

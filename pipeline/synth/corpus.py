@@ -27,9 +27,9 @@ import numpy as np
 import pyedflib
 from tqdm import tqdm
 
-from pipeline.concepts import NON_SEIZURE_CONCEPTS, REFERENCE_CONCEPTS
 from pipeline.config import SynthParams
 from pipeline.io.atomic import atomic_path
+from pipeline.registry import NON_SEIZURE_CONCEPTS, REFERENCE_CONCEPTS
 from pipeline.synth.notes import NoteFacts, choose_distractors, write_note
 from pipeline.synth.scalp import region_words, side_of
 from pipeline.synth.signals import Seizure, Traits, build_recording, draw_traits, pink_noise

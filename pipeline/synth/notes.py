@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.concepts import REFERENCE_CONCEPTS, SEIZURE_CONCEPTS
+from pipeline.registry import REFERENCE_CONCEPTS, SEIZURE_CONCEPTS
 
 #: Positive phrasings per concept; ``{side}`` and ``{region}`` are filled in.
 PRESENT: dict[str, tuple[str, ...]] = {

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.concepts import NON_SEIZURE_CONCEPTS, SEIZURE_CONCEPTS
+from pipeline.registry import NON_SEIZURE_CONCEPTS, SEIZURE_CONCEPTS
 from pipeline.synth.scalp import EXTRATEMPORAL_FOCI, TEMPORAL_FOCI
 
 SECOND_TYPE_P = 0.15

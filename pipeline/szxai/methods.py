@@ -30,7 +30,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from pipeline.config import METHODS, TrainParams
+from pipeline.config import TrainParams
+from pipeline.registry import METHODS
 from pipeline.szxai.data import ConceptSpace, CropTensors
 from pipeline.szxai.models import (
     HeadOutput,
@@ -92,7 +93,7 @@ METHOD_SPECS: dict[str, Method] = {
                "Yan et al. [25]: per-window Linear -> cosine, time average, Linear, BCE"),
     )
 }  # fmt: skip
-assert tuple(METHOD_SPECS) == METHODS, "METHOD_SPECS and config.METHODS must agree"
+assert tuple(METHOD_SPECS) == METHODS, "METHOD_SPECS and registry.METHODS must agree"
 
 
 @dataclass(frozen=True)

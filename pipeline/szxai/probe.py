@@ -7,26 +7,20 @@ Eq. 1), padding windows excluded. One class-balanced L2 logistic regression on
 standardised inputs per concept maps its side's pooled vector to a
 probability. The reference rows of Table 1 (:mod:`pipeline.szxai.references`)
 fit it on each fold's training crops; :func:`probe_auroc` scores it by
-patient-grouped cross-validation as a quick diagnostic: around 0.5 means no
-concept head trained on these vectors can do better than chance.
-
-Usage: ``python -m pipeline.szxai.probe [--detector deepsoz]`` (after ``dvc repro``).
+patient-grouped cross-validation as a quick diagnostic (``analyses/probe_latents.py``):
+around 0.5 means no concept head trained on these vectors can do better than chance.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-
 import numpy as np
-import polars as pl
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from pipeline.metrics import per_concept_auroc
 from pipeline.szxai.data import Crops
 
 #: Pooling sides, in the order of the second axis of :func:`pool_windows`' output.
@@ -209,37 +203,4 @@ def probe_auroc(
     scores = np.zeros(labels.shape)
     for train, test in splitter.split(pooled, labels, groups):
         scores[test] = probe_predict(pooled[train], labels[train], pooled[test], seizure, c)
-    aurocs = np.full(labels.shape[1], np.nan)
-    for n, y in enumerate(labels.T):
-        if y.min() != y.max():
-            aurocs[n] = roc_auc_score(y, scores[:, n])
-    return aurocs
-
-
-def main() -> None:
-    from pipeline.config import load_params
-    from pipeline.szxai.data import read_concepts, read_crops, read_labels
-
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--detector", default="deepsoz")
-    args = parser.parse_args()
-    params = load_params()
-    folds = pl.read_csv(params.folds.path, schema_overrides={"subject": pl.String})
-    crops = read_crops(
-        params.detector.out_dir / args.detector / "latents.parquet",
-        read_labels(params.labels.out_dir / "labels.parquet"),
-        set(folds["subject"]),
-    )
-    concepts = read_concepts(params.concepts.bank_path)
-    aurocs = probe_auroc(crops, concepts.seizure, c=params.train.reference_c)
-    report = {
-        name: None if np.isnan(a) else round(float(a), 3)
-        for name, a in zip(concepts.names, aurocs, strict=True)
-    }
-    print(json.dumps(report, indent=1))
-    print(f"{args.detector}: mean probe AUROC {np.nanmean(aurocs):.3f} over {len(crops)} crops "
-          f"of {len(set(crops.subjects))} patients")  # fmt: skip
-
-
-if __name__ == "__main__":
-    main()
+    return per_concept_auroc(labels, scores)

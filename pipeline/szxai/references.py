@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.evaluate.metrics import per_concept_auroc
+from pipeline.metrics import per_concept_auroc
 from pipeline.szxai.probe import pooled_means, probe_predict, side_weights, weighted_sums
 
 #: Per reference row: (source file, vector column). ``latents`` is the
@@ -242,7 +242,7 @@ def fold_aurocs(
     """Per-concept AUROC of one reference row on each held-out fold, the probe fitted on the rest.
 
     The same protocol as the train stage's reference rows, without the methods:
-    for a quick look at what the data allow (``benchmarks/references.py``, the
+    for a quick look at what the data allow (``analyses/reference_rows.py``, the
     corpus audit).
 
     Parameters

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from pipeline.evaluate.metrics import macro_auroc
+from pipeline.metrics import macro_auroc
 from pipeline.szxai.data import CropTensors
 from pipeline.szxai.losses import knbc_loss, l2_penalty, prediction_loss
 from pipeline.szxai.methods import MethodStack
@@ -31,7 +31,7 @@ EVAL_CHUNK = 32
 class Hyper:
     """The optimisation settings shared by every method.
 
-    No defaults here: :func:`pipeline.szxai.run.hyper_from` builds it from the
+    No defaults here: :func:`pipeline.stages.train.hyper_from` builds it from the
     parameters, whose defaults live in :mod:`pipeline.config` only.
 
     Attributes

@@ -17,8 +17,8 @@ import numpy as np
 import polars as pl
 import yaml
 
-from pipeline.concepts import REFERENCE_CONCEPTS
 from pipeline.config import ConceptParams
+from pipeline.registry import CONCEPT_GROUPS, CONCEPT_SIDES, REFERENCE_CONCEPTS
 
 from .embed import Embedder, similarity
 from .llm import LLM
@@ -37,8 +37,8 @@ from .terms import (
     starts_negated,
 )
 
-SIDES = ("seizure", "non-seizure")
-GROUPS = ("spiking", "rhythmic", "interictal", "background")
+SIDES = CONCEPT_SIDES
+GROUPS = CONCEPT_GROUPS
 
 
 @dataclass(frozen=True)
@@ -353,10 +353,9 @@ def name_warnings(bank: list[Concept]) -> list[str]:
 
 def plot_similarity(table: pl.DataFrame, kind: str, backend: str, path: str | Path) -> float:
     """Paper Fig 2a: self-similarity heatmap of the bank; returns the mean off-diagonal."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from pipeline.plotting import save_figure
 
     vectors = np.asarray(table["embedding"].to_list(), dtype=np.float32)
     sims = similarity(vectors, vectors, kind)
@@ -379,9 +378,7 @@ def plot_similarity(table: pl.DataFrame, kind: str, backend: str, path: str | Pa
     )
     fig.colorbar(image, ax=ax, label=f"{kind} similarity of concept embeddings")
     fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120, format="png")
-    plt.close(fig)
+    save_figure(fig, path, dpi=120, tight=False)
     return float(off.mean())
 
 

@@ -9,16 +9,15 @@ explicit non-zero seed: llama.cpp reads seed 0 as "random".
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from pipeline.config import LLMParams
+from pipeline.hashing import sha256_file, sha256_json
+from pipeline.io.atomic import write_json
 
 
 def default_model_path() -> Path:
@@ -38,41 +37,9 @@ def resolve_model_path(model_path: Path | None) -> Path:
     return path
 
 
-def _write_json_atomic(path: Path, payload: Any) -> None:
-    """Write JSON so that a reader (or a killed run) never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle, ensure_ascii=False, indent=1, sort_keys=True)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def file_sha256(path: Path, cache_dir: Path | None = None) -> str:
-    """sha256 of a (large) file, remembered per (path, size, mtime) in ``cache_dir``.
-
-    Hashing 250 MB costs about a second; a warm rerun should not pay it.
-    """
-    path = Path(path).resolve()
-    stat = path.stat()
-    memo_key = f"{path}|{stat.st_size}|{stat.st_mtime_ns}"
-    memo_path = Path(cache_dir) / "model_hashes.json" if cache_dir else None
-    memo: dict[str, str] = {}
-    if memo_path and memo_path.is_file():
-        memo = json.loads(memo_path.read_text(encoding="utf-8"))
-        if memo_key in memo:
-            return memo[memo_key]
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    memo[memo_key] = digest.hexdigest()
-    if memo_path:
-        _write_json_atomic(memo_path, memo)
-    return memo[memo_key]
+    """sha256 of a (large) model file, remembered in ``<cache_dir>/model_hashes.json``."""
+    return sha256_file(path, Path(cache_dir) / "model_hashes.json" if cache_dir else None)
 
 
 class CompletionCache:
@@ -98,17 +65,14 @@ class CompletionCache:
             return None
 
     def put(self, key: str, record: dict) -> None:
-        _write_json_atomic(self._path(key), record)
+        write_json(self._path(key), record)
 
 
 def cache_key(model_sha256: str, prompt: str, sampling: dict, seed: int) -> str:
     """The cache identity of one completion."""
-    blob = json.dumps(
-        {"model": model_sha256, "prompt": prompt, "sampling": sampling, "seed": seed},
-        sort_keys=True,
-        ensure_ascii=False,
+    return sha256_json(
+        {"model": model_sha256, "prompt": prompt, "sampling": sampling, "seed": seed}
     )
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 class LLM:
@@ -242,6 +206,6 @@ def record_run(cache_dir: Path, stage: str, seconds: float, stats: dict) -> dict
     runs = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
     entry = {"stage": stage, "seconds": round(seconds, 2), **stats, "time": time.time()}
     runs.append(entry)
-    _write_json_atomic(path, runs[-200:])
+    write_json(path, runs[-200:])
     cold = [r for r in runs if r["stage"] == stage and r.get("model_calls", 0) > 0]
     return cold[-1] if cold else entry

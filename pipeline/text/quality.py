@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from pipeline.metrics import ConceptCounts
+
 from .labels import label_matrix
 
 CONFIGURATIONS = {"dictionary+llm": ("dictionary", "llm"), "dictionary": ("dictionary",),
@@ -52,24 +54,28 @@ def load_truth(path: str | Path, concept_names: list[str]) -> dict[str, np.ndarr
     return out
 
 
-def _ratio(num: int, den: int) -> float | None:
-    return round(num / den, 4) if den else None
+def _rounded(value: float) -> float | None:
+    """A ratio for the JSON report: 4 decimals, None where undefined (NaN)."""
+    return None if np.isnan(value) else round(float(value), 4)
 
 
 def per_concept(pred: np.ndarray, true: np.ndarray, names: list[str]) -> list[dict]:
     """Counts, prevalences, recall, specificity and precision of each concept."""
+    counts = ConceptCounts.from_predictions(true, pred)
+    ratios = counts.ratios()
+    n = len(true)
     rows = []
     for j, name in enumerate(names):
-        p, t = pred[:, j].astype(bool), true[:, j].astype(bool)
-        tp, fp = int((p & t).sum()), int((p & ~t).sum())
-        fn, tn = int((~p & t).sum()), int((~p & ~t).sum())
+        tp, fp, fn, tn = (int(c[j]) for c in (counts.tp, counts.fp, counts.fn, counts.tn))
+        n_true, n_pred = tp + fn, tp + fp
         rows.append({
-            "index": j, "concept": name, "n_true": int(t.sum()), "n_pred": int(p.sum()),
-            "prevalence_true": _ratio(int(t.sum()), len(t)),
-            "prevalence_pred": _ratio(int(p.sum()), len(p)),
+            "index": j, "concept": name, "n_true": n_true, "n_pred": n_pred,
+            "prevalence_true": _rounded(n_true / n if n else np.nan),
+            "prevalence_pred": _rounded(n_pred / n if n else np.nan),
             "tp": tp, "fp": fp, "fn": fn, "tn": tn,
-            "recall": _ratio(tp, tp + fn), "specificity": _ratio(tn, tn + fp),
-            "precision": _ratio(tp, tp + fp),
+            "recall": _rounded(ratios["recall"][j]),
+            "specificity": _rounded(ratios["specificity"][j]),
+            "precision": _rounded(ratios["precision"][j]),
         })  # fmt: skip
     return rows
 
@@ -109,7 +115,9 @@ def quality_report(
             "macro_recall": _macro(rows, "recall"),
             "macro_specificity": _macro(rows, "specificity"),
             "macro_precision": _macro(rows, "precision"),
-            "exact_match": _ratio(int((pred == true).all(axis=1).sum()), len(scored)),
+            "exact_match": _rounded(
+                (pred == true).all(axis=1).sum() / len(scored) if len(scored) else np.nan
+            ),
             "concepts": rows,
         }
     main = report["configurations"]["dictionary+llm"]
@@ -120,20 +128,17 @@ def quality_report(
 
 def plot_quality(report: dict, path: str | Path, title_note: str = "") -> None:
     """Paper Fig 2b: class distribution, recall and specificity per concept."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    from pipeline.plotting import save_figure
+
     if "configurations" not in report:
         fig, ax = plt.subplots(figsize=(8, 2.5))
         ax.axis("off")
         ax.text(0.5, 0.5, report.get("skipped", "no ground truth"), ha="center", va="center",
                 wrap=True)  # fmt: skip
         ax.set_title("Label quality: not computed")
-        fig.savefig(path, dpi=120, format="png")
-        plt.close(fig)
+        save_figure(fig, path, dpi=120, tight=False)
         return
     configs = report["configurations"]
     main = configs["dictionary+llm"]["concepts"]
@@ -174,5 +179,4 @@ def plot_quality(report: dict, path: str | Path, title_note: str = "") -> None:
     axes[2].set_xlabel("concept")
     fig.suptitle(f"Label quality on {n} patients{title_note}")
     fig.tight_layout()
-    fig.savefig(path, dpi=120, format="png")
-    plt.close(fig)
+    save_figure(fig, path, dpi=120, tight=False)

@@ -36,13 +36,12 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
-from pipeline.concepts import CONTROL_CONCEPTS, REFERENCE_CONCEPTS
 from pipeline.config import Params, PreprocessParams
-from pipeline.detectors import DETECTORS
-from pipeline.evaluate.metrics import per_concept_auroc
-from pipeline.features import extract_features
 from pipeline.io.edf import read_edf
-from pipeline.preprocess import preprocess_corpus
+from pipeline.metrics import per_concept_auroc
+from pipeline.preprocessing.features import extract_features
+from pipeline.preprocessing.preprocess import preprocess_corpus
+from pipeline.registry import CONTROL_CONCEPTS, DETECTOR_NAMES, REFERENCE_CONCEPTS
 from pipeline.signal.filters import resample_bandpass
 from pipeline.szxai.data import Crops, read_concepts, read_crops, read_labels
 from pipeline.szxai.references import fold_aurocs, pool_file, window_weights
@@ -308,10 +307,6 @@ def render_audit(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-AUDIT_MD = "audit.md"
-AUDIT_JSON = "audit.json"
-
-
 def cv_crops(
     params: Params, detector: str, labels: dict[str, np.ndarray] | None = None
 ) -> tuple[Crops, np.ndarray, Path]:
@@ -332,10 +327,10 @@ def cv_crops(
         The detector's latents.parquet.
     """
     if labels is None:
-        labels = read_labels(params.labels.out_dir / "labels.parquet")
+        labels = read_labels(params.labels.table_path("labels"))
     folds = pl.read_csv(params.folds.path, schema_overrides={"subject": pl.String})
     fold_of = dict(zip(folds["subject"], folds["fold"], strict=True))
-    latents = params.detector.out_dir / detector / "latents.parquet"
+    latents = params.detector.latents_path(detector)
     crops = read_crops(latents, labels, set(fold_of))
     return crops, np.array([fold_of[s] for s in crops.subjects]), latents
 
@@ -359,13 +354,15 @@ def features_by_clip(
     weights = window_weights(latents, crops.crop_ids)
     concepts = read_concepts(params.concepts.bank_path)
     manifest = pl.read_parquet(params.ingest.manifest_path).filter(pl.col("cohort") == "cv")
-    unclipped = params.preprocess.model_copy(update={"clip_std": NO_CLIP_STD})
     paths = {"clip on": params.features.cv_path}
     with tempfile.TemporaryDirectory() as tmp:
-        processed, paths["clip off"] = Path(tmp) / "processed", Path(tmp) / "features.parquet"
-        preprocess_corpus(manifest, unclipped, params.seed, processed)
+        unclipped = params.preprocess.model_copy(
+            update={"clip_std": NO_CLIP_STD, "out_dir": Path(tmp) / "processed"}
+        )
+        paths["clip off"] = Path(tmp) / "features.parquet"
+        preprocess_corpus(manifest, unclipped, params.seed, unclipped.out_dir)
         extract_features(
-            processed / "windows-cv.parquet", paths["clip off"], params.features, unclipped
+            unclipped.windows_path("cv"), paths["clip off"], params.features, unclipped
         )
         out = {}
         for name, path in paths.items():
@@ -454,11 +451,11 @@ def run_audit(params: Params, with_clip_comparison: bool = True) -> dict:
         "clip_std": params.preprocess.clip_std,
         "clipped": clipped_fraction_by_type(truth, params.data.root, params.preprocess),
     }
-    for name in DETECTORS:
-        path = params.detector.out_dir / name / "latents.parquet"
+    for name in DETECTOR_NAMES:
+        path = params.detector.latents_path(name)
         if path.is_file():
             report["detectors"][name] = sensitivity_by_type(window_types(path, truth))
-    if (params.detector.out_dir / "deepsoz" / "latents.parquet").is_file():
+    if params.detector.latents_path(DETECTOR_NAMES[0]).is_file():
         report["control_bands"] = _control_bands(params)
     if with_clip_comparison:
         report["features_by_clip"] = features_by_clip(params)

@@ -1,4 +1,7 @@
-"""Crop-by-crop access to the window files written by ``preprocess``.
+"""The window files (``windows-<cohort>.parquet``): their schema, and crop-by-crop reads.
+
+The ``preprocess`` stage writes them (:func:`window_schema`, one row group per
+crop); the detectors and the features stage read them (:class:`WindowFile`).
 
 A window file (``windows-<cohort>.parquet``) has one row per window, rows
 ordered by crop then window, and (as written by ``preprocess``) one row group
@@ -9,6 +12,7 @@ only the row groups it needs and the cohort is never loaded whole.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +21,39 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.detectors.base import N_CHANNELS, WINDOW_SAMPLES
+from pipeline.config import PreprocessParams
+from pipeline.registry import DETECTOR_WINDOW
+
+N_CHANNELS, WINDOW_SAMPLES = DETECTOR_WINDOW
+#: File metadata key of the parameters that shaped the windows.
+METADATA_KEY = b"szxai.preprocess"
 
 _ID_COLUMNS = ["crop_id", "recording_id", "subject"]
 _WINDOW_COLUMNS = ["window_index", "start_s", "label", "is_pad", "eeg"]
+
+
+def window_schema(params: PreprocessParams) -> pa.Schema:
+    """Arrow schema of the window files, with the parameters as metadata."""
+    n_values = len(params.channels) * int(round(params.window_s * params.sfreq))
+    fields = [
+        ("crop_id", pa.string()),
+        ("recording_id", pa.string()),
+        ("subject", pa.string()),
+        ("crop_index", pa.int16()),
+        ("window_index", pa.int16()),
+        ("start_s", pa.float64()),
+        ("label", pa.int8()),
+        ("is_pad", pa.bool_()),
+        ("eeg", pa.list_(pa.float32(), n_values)),
+    ]
+    return pa.schema(fields, metadata={METADATA_KEY: params_metadata(params)})
+
+
+def params_metadata(params: PreprocessParams) -> bytes:
+    """The parameters that shaped the windows, as JSON for the file metadata."""
+    # n_jobs and out_dir do not change the windows, so they stay out of the record.
+    shaping = params.model_dump(mode="json", exclude={"n_jobs", "out_dir"})
+    return json.dumps(shaping, sort_keys=True).encode()
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from pipeline.io.tusz import (
     RecordingFiles,
     discover_notes,
     discover_recordings,
+    guess_ids,
     parse_csv_bi,
     seizure_intervals,
 )
@@ -252,7 +253,7 @@ def ingest_corpus(
     """
     channels = list(channels)
     recordings, layout_problems = discover_recordings(root)
-    issues = [_issue(p, *_subject_of(p.path, root)) for p in layout_problems]
+    issues = [_issue(p, *guess_ids(p.path, root)) for p in layout_problems]
     rows = []
     for rec in tqdm(recordings, desc="ingest", unit="rec", disable=None):
         if rec.split not in cohorts:
@@ -286,7 +287,7 @@ def ingest_corpus(
             rows.append(row)
 
     notes, note_problems = discover_notes(root, notes_table)
-    issues.extend(_issue(p, *_subject_of(p.path, root)) for p in note_problems)
+    issues.extend(_issue(p, *guess_ids(p.path, root)) for p in note_problems)
     noted = {n.subject for n in notes}
     accepted_subjects = {r["subject"] for r in rows}
     for row in rows:
@@ -334,16 +335,3 @@ def ingest_corpus(
 
 def _empty(schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
     return pl.DataFrame(schema=dict(schema))
-
-
-def _subject_of(path: str, root: str | Path) -> tuple[str | None, str | None]:
-    """(subject, recording_id) guessed from a path under ``root``."""
-    try:
-        parts = Path(path).relative_to(root).parts
-    except ValueError:
-        return None, None
-    subject = parts[1] if len(parts) >= 3 else None
-    recording_id = Path(parts[-1]).stem if len(parts) == 5 and subject else None
-    if recording_id and not recording_id.startswith(f"{subject}_"):
-        recording_id = None
-    return subject, recording_id

@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from pipeline.config import REFERENCES, Params
-from pipeline.detectors import DETECTORS as DETECTOR_MODELS
+from pipeline.config import DetectorParams, Params, TrainParams
 from pipeline.evaluate import figures
 from pipeline.evaluate.collect import (
     as_matrix,
@@ -37,7 +37,6 @@ from pipeline.evaluate.collect import (
     concept_scores,
     control_mask,
     detector_roc,
-    fold_dir,
     fold_scores,
     paired_comparisons,
     pooled_draws,
@@ -45,7 +44,7 @@ from pipeline.evaluate.collect import (
     read_predictions,
     training_curves,
 )
-from pipeline.evaluate.groups import GROUPS, count_pairs, group_assignments
+from pipeline.evaluate.groups import count_pairs, group_assignments
 from pipeline.evaluate.report import (
     concept_auroc_section,
     methods_section,
@@ -74,10 +73,12 @@ from pipeline.evaluate.table import (
     to_metrics_json,
 )
 from pipeline.io.atomic import atomic_path
+from pipeline.registry import CONCEPT_GROUPS, DETECTOR_NAMES, REFERENCES
+from pipeline.text.llm import LLM, record_run
 from pipeline.text.summary import Summary, summarise_etiologies
 
 #: The frozen detectors, in report order; the first one is used for Fig 3b and Fig 4.
-DETECTORS: tuple[str, ...] = tuple(DETECTOR_MODELS)
+DETECTORS: tuple[str, ...] = DETECTOR_NAMES
 #: Points kept per ROC curve in its CSV: a smooth line, a small file for DVC.
 ROC_POINTS = 200
 
@@ -164,7 +165,7 @@ def read_concepts(bank_path: Path) -> pl.DataFrame:
 
 def read_aligned(train_dir: Path, detector: str, fold: int) -> pl.DataFrame | None:
     """SzXAI's aligned window latents of one held-out fold, padding dropped (None if absent)."""
-    path = fold_dir(train_dir, detector, fold) / "latents_aligned.parquet"
+    path = TrainParams.fold_path(train_dir, detector, fold) / "latents_aligned.parquet"
     if not path.is_file():
         return None
     return pl.read_parquet(path).filter(~pl.col("is_pad")).sort("crop_id", "window_index")
@@ -225,16 +226,19 @@ def confusion_outputs(
     for detector in predictions["detector"].unique(maintain_order=True):
         rows = predictions.filter((pl.col("detector") == detector) & (pl.col("method") == method))
         labelled, actual, predicted = group_assignments(
-            as_matrix(rows["labels"]), as_matrix(rows["probs"]), concepts["group"].to_list(), GROUPS
+            as_matrix(rows["labels"]),
+            as_matrix(rows["probs"]),
+            concepts["group"].to_list(),
+            CONCEPT_GROUPS,
         )
-        names = np.asarray(GROUPS)
+        names = np.asarray(CONCEPT_GROUPS)
         frame = pl.DataFrame({"actual": names[actual], "predicted": names[predicted]})
         with atomic_path(plots_dir / f"confusion_{detector}.csv") as tmp:
             frame.write_csv(tmp)
-        matrix = count_pairs(actual, predicted, len(GROUPS))
+        matrix = count_pairs(actual, predicted, len(CONCEPT_GROUPS))
         name = f"confusion_{detector}.png"
         figures.plot_group_confusion(
-            matrix, GROUPS,
+            matrix, CONCEPT_GROUPS,
             f"Etiology groups, {method} on {detector}\n({int(labelled.sum())} labelled "
             "held-out crops, all folds)",
             results_dir / name,
@@ -268,7 +272,7 @@ def concept_figures(
 
 
 def roc_outputs(
-    detector_dir: Path, results_dir: Path, plots_dir: Path, notes: list[str]
+    detectors: DetectorParams, results_dir: Path, plots_dir: Path, notes: list[str]
 ) -> list[tuple[str, str]]:
     """Window-level ROC of each frozen detector: PNG and one CSV per detector.
 
@@ -277,7 +281,7 @@ def roc_outputs(
     """
     curves = {}
     for detector in DETECTORS:
-        path = Path(detector_dir) / detector / "latents.parquet"
+        path = detectors.latents_path(detector)
         if not path.is_file():
             notes.append(f"ROC of {detector} skipped: {path} not found")
             continue
@@ -401,6 +405,15 @@ def heatmap_figures(
 # --------------------------------------------------------------------------- the stage
 
 
+def run(params: Params) -> Evaluation:
+    """The stage: :func:`run_evaluation` with the configured LLM, its timing recorded."""
+    started = time.perf_counter()
+    llm = LLM(params.llm)
+    result = run_evaluation(params, llm)
+    record_run(params.llm.cache_dir, "evaluate", time.perf_counter() - started, llm.stats())
+    return result
+
+
 def run_evaluation(params: Params, llm) -> Evaluation:
     """Score every method, draw every figure, write the tables and the index.
 
@@ -440,7 +453,7 @@ def run_evaluation(params: Params, llm) -> Evaluation:
         made += confusion_outputs(predictions, concepts, method, results_dir, plots_dir)
         made += _aligned_figures(params, predictions, concepts, fold, llm, result, results_dir)
         made += concept_figures(predictions, concepts, method, ev.threshold, results_dir)
-        made += roc_outputs(params.detector.out_dir, results_dir, plots_dir, result.notes)
+        made += roc_outputs(params.detector, results_dir, plots_dir, result.notes)
         curve_outputs(params.train.out_dir, params.folds.n_folds, plots_dir)
     result.figures = upstream_figures(params)  # Fig 2a, 2b
     result.figures += [(out.results / name, caption) for name, caption in made]
@@ -458,7 +471,7 @@ def run_evaluation(params: Params, llm) -> Evaluation:
             ("Reference rows", references_section(methods, params.train.reference_c))
         )
     after_table.append(("Per-concept AUROC", concept_auroc_section(out.concept_auroc, out.index)))
-    audit = out.root / "audit.md"
+    audit = params.evaluate.audit_markdown_path
     if params.data.source == "synthetic" and audit.is_file():
         after_table.append((
             "Corpus audit",

@@ -35,8 +35,8 @@ import torch
 from pipeline.config import Params
 from pipeline.datasets.folds import split_subjects
 from pipeline.device import resolve_device
-from pipeline.evaluate.metrics import macro_metrics
 from pipeline.io.atomic import atomic_path
+from pipeline.metrics import macro_metrics
 from pipeline.szxai.data import ConceptSpace, Crops, read_concepts, read_crops, read_labels
 from pipeline.szxai.losses import concept_weights
 from pipeline.szxai.methods import METHOD_SPECS, MethodStack, Slot, slot_seed
@@ -61,11 +61,6 @@ def hyper_from(params: Params) -> Hyper:
         l2_all_layers=params.train.l2_all_layers,
         knbc_bounded=params.train.knbc_bounded,
     )
-
-
-def fold_output_dir(params: Params, detector: str, fold: int) -> Path:
-    """``<train.out_dir>/<detector>/fold<k>``, the one output of ``train@<detector>-<fold>``."""
-    return params.train.out_dir / detector / f"fold{fold}"
 
 
 def fold_seed(seed: int, fold: int) -> int:
@@ -117,7 +112,7 @@ def split_fold(
     return crops.of_subjects(train), crops.of_subjects(val), crops.of_subjects(held_out)
 
 
-def run_fold(detector: str, fold: int, params: Params) -> dict:
+def run(params: Params, detector: str, fold: int) -> dict:
     """Train every method of ``params.train.methods`` on one fold, fit the reference rows.
 
     Parameters
@@ -137,9 +132,9 @@ def run_fold(detector: str, fold: int, params: Params) -> dict:
         raise ValueError(f"fold {fold} is not one of folds.ids {list(params.folds.ids)}")
     device = resolve_device(params.device)
     concepts = read_concepts(params.concepts.bank_path)
-    labels = read_labels(params.labels.out_dir / "labels.parquet")
+    labels = read_labels(params.labels.table_path("labels"))
     folds = pl.read_csv(params.folds.path, schema_overrides={"subject": pl.String})
-    latents_path = params.detector.out_dir / detector / "latents.parquet"
+    latents_path = params.detector.latents_path(detector)
     layer = getattr(params.detector, detector).latent_layer
     crops = read_crops(latents_path, labels, set(folds["subject"]), layer)
     train, val, test = split_fold(crops, folds, fold, params.train.val_fraction, params.train.seed)
@@ -181,7 +176,7 @@ def run_fold(detector: str, fold: int, params: Params) -> dict:
             latents_path, params, crops, [train, val], test, concepts
         )
         rows += reference_rows
-    write_fold(fold_output_dir(params, detector, fold), rows, aligned, record, concepts)
+    write_fold(params.train.fold_dir(detector, fold), rows, aligned, record, concepts)
     return record
 
 

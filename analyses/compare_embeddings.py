@@ -1,8 +1,10 @@
 """Compare the two embedding backends on label quality (spec section 7).
 
-``python -m pipeline.text.compare`` (after ``dvc repro labels``) re-scores the
-``labels`` stage's extracted terms (``data/labels/terms.parquet``; the LLM is
-not called again) with each backend and writes ``reports/embedding_comparison.json``.
+``python -m analyses.compare_embeddings [--out PATH]`` (after ``dvc repro labels``)
+re-scores the ``labels`` stage's extracted terms (``data/labels/terms.parquet``; the
+LLM is not called again) with each backend and writes ``--out`` (default
+``reports/embedding_comparison.json``, the committed comparison; it is not a DVC
+output, so rerun it by hand after changing the labels stage).
 
 BioWordVec (the paper's vectors, 13 GB) cannot be fetched offline, so the
 gensim side uses word vectors trained here with gensim itself on the only
@@ -15,6 +17,7 @@ would do. Point ``embeddings.model_path`` at a BioWordVec file to measure that.
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -22,12 +25,18 @@ import numpy as np
 import polars as pl
 
 from pipeline.config import EmbeddingParams, load_params
-
-from .concept_bank import Concept, concept_phrases, read_bank
-from .embed import Embedder, GensimEmbedder, biowordvec_tokens, make_embedder, similarity
-from .labels import assign_concepts, labels_table
-from .quality import load_truth, quality_report
-from .terms import expand_abbreviations, note_sentences
+from pipeline.io.atomic import atomic_path
+from pipeline.text.concept_bank import Concept, concept_phrases, read_bank
+from pipeline.text.embed import (
+    Embedder,
+    GensimEmbedder,
+    biowordvec_tokens,
+    make_embedder,
+    similarity,
+)
+from pipeline.text.labels import assign_concepts, labels_table
+from pipeline.text.quality import load_truth, quality_report
+from pipeline.text.terms import expand_abbreviations, note_sentences
 
 _RESCORE = ("present", "below threshold", "out of vocabulary")
 
@@ -87,10 +96,16 @@ def score_backend(embedder, terms, notes, bank, truth, params) -> dict:
 
 
 def main() -> None:
-    params = load_params()
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    parser.add_argument("--out", type=Path, default=Path("reports/embedding_comparison.json"))
+    args = parser.parse_args()
+    params = load_params(args.params)
     bank = read_bank(params.concepts.bank_path)
     notes = pl.read_parquet(params.ingest.notes_path)
-    terms = pl.read_parquet(params.labels.out_dir / "terms.parquet")
+    terms = pl.read_parquet(params.labels.table_path("terms"))
     terms = terms.drop("best_concept", "best_similarity").with_columns(
         pl.when(pl.col("fate").is_in(_RESCORE)).then(pl.lit("kept")).otherwise(pl.col("fate"))
         .alias("fate")
@@ -104,9 +119,10 @@ def main() -> None:
         result = score_backend(GensimEmbedder(path, binary=False), terms, notes, bank, truth,
                                params)  # fmt: skip
         results.append(result | {"trained_on": f"{len(sentences)} note sentences + bank phrases"})
-    out = Path("reports/embedding_comparison.json")
-    out.write_text(json.dumps({"threshold": params.labels.threshold, "results": results},
-                              indent=1) + "\n", encoding="utf-8")  # fmt: skip
+    out = args.out
+    with atomic_path(out) as tmp:
+        tmp.write_text(json.dumps({"threshold": params.labels.threshold, "results": results},
+                                  indent=1) + "\n", encoding="utf-8")  # fmt: skip
     for r in results:
         both = r["dictionary+llm"]
         print(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import mannwhitneyu
+from sklearn.metrics import roc_auc_score
 
 #: Metrics of thresholded predictions.
 METRICS: tuple[str, ...] = ("recall", "precision", "specificity")
@@ -127,6 +128,23 @@ def per_concept_auroc(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
             u = mannwhitneyu(column[..., positive], column[..., ~positive], axis=-1).statistic
             out[..., concept] = u / (n_pos * n_neg)
     return out
+
+
+def binary_auroc(y_true: np.ndarray, scores: np.ndarray) -> float | None:
+    """ROC area of one binary problem (e.g. seizure windows); None with one class only.
+
+    scikit-learn's ``roc_auc_score``: for the long window-level vectors of the
+    detectors, where :func:`per_concept_auroc`'s vectorisation over draws buys nothing.
+
+    Parameters
+    ----------
+    y_true : ndarray, shape (n_samples,)
+    scores : ndarray, shape (n_samples,)
+    """
+    y_true = np.asarray(y_true)
+    if len(np.unique(y_true)) < 2:
+        return None
+    return float(roc_auc_score(y_true, scores))
 
 
 def macro_auroc(y_true: np.ndarray, scores: np.ndarray) -> float:

@@ -8,18 +8,20 @@ mean +- std over folds and a 95 % t-interval, the control's AUROC, and each
 concept's AUROC for ``features``; against the extracted labels (what Table 1
 uses) and the planted truth.
 
-Usage: ``python benchmarks/references.py`` (after ``dvc repro features labels detector@deepsoz
-detector@cnnblstm``).
+Usage: ``python -m analyses.reference_rows`` (after ``dvc repro features labels
+detector@deepsoz detector@cnnblstm``); prints, writes nothing.
 """
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 from scipy import stats
 
-from pipeline.audit import cv_crops, read_truth
-from pipeline.concepts import CONTROL_CONCEPTS, REFERENCE_CONCEPTS
-from pipeline.config import REFERENCES, load_params
+from pipeline.config import load_params
+from pipeline.evaluate.audit import cv_crops, read_truth
+from pipeline.registry import CONTROL_CONCEPTS, DETECTOR_NAMES, REFERENCE_CONCEPTS, REFERENCES
 from pipeline.szxai.data import read_concepts, read_labels
 from pipeline.szxai.references import fold_aurocs, read_pooled
 
@@ -51,13 +53,16 @@ def summary(per_fold: np.ndarray) -> str:
 
 
 def main() -> None:
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()
     params = load_params()
     sources = {
-        "extracted labels": read_labels(params.labels.out_dir / "labels.parquet"),
+        "extracted labels": read_labels(params.labels.table_path("labels")),
         "planted truth": planted_labels(params.synth.truth_path),
     }
     for source, labels in sources.items():
-        for detector in ("deepsoz", "cnnblstm"):
+        for detector in DETECTOR_NAMES:
             aurocs = reference_aurocs(params, detector, labels)
             for r in REFERENCES:
                 print(f"{source:16s} {detector:8s} {r:12s} {summary(aurocs[r])}")

@@ -25,8 +25,8 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from pipeline.config import FeaturesParams, PreprocessParams
-from pipeline.detectors.data import CropData, WindowFile
 from pipeline.io.atomic import atomic_path
+from pipeline.io.windows import CropData, WindowFile
 from pipeline.signal.features import feature_names, window_features
 
 METADATA_KEY = b"szxai.features"

@@ -15,7 +15,6 @@ Each output appears complete or not at all.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 from pathlib import Path
@@ -26,7 +25,6 @@ from torch import nn
 
 from pipeline.config import Params
 from pipeline.detectors import DETECTORS
-from pipeline.detectors.data import WindowFile
 from pipeline.detectors.extract import extract_latents
 from pipeline.detectors.training import (
     TrainingSummary,
@@ -35,7 +33,9 @@ from pipeline.detectors.training import (
     random_seed,
 )
 from pipeline.device import resolve_device
+from pipeline.hashing import sha256_bytes
 from pipeline.io.atomic import atomic_path
+from pipeline.io.windows import WindowFile
 
 _PREPROCESS_KEY = b"szxai.preprocess"
 
@@ -46,16 +46,15 @@ def save_weights(model: nn.Module, path: Path) -> str:
     torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buffer)
     data = buffer.getvalue()
     path.write_bytes(data)
-    return hashlib.sha256(data).hexdigest()
+    return sha256_bytes(data)
 
 
 def windows_paths(params: Params) -> dict[str, Path]:
     """The window files the stage reads, by cohort."""
-    out = params.preprocess.out_dir
-    return {cohort: out / f"windows-{cohort}.parquet" for cohort in ("pretrain", "cv")}
+    return {cohort: params.preprocess.windows_path(cohort) for cohort in ("pretrain", "cv")}
 
 
-def run_detector(name: str, params: Params) -> dict:
+def run(params: Params, name: str) -> dict:
     """Obtain the frozen detector ``name``, write its latents and its report.
 
     Parameters
@@ -95,11 +94,12 @@ def run_detector(name: str, params: Params) -> dict:
         }
         control = random_detector(name, params.seed, device)
         extraction = extract_latents(
-            model, cv, tmp / "latents.parquet", metadata, det.eval_batch_crops, device, name,
+            model, cv, tmp / params.detector.latents_path(name).name, metadata,
+            det.eval_batch_crops, device, name,
             control=control,
         )  # fmt: skip
     report = build_report(name, model, training, extraction)
-    report_path = params.detector.reports_dir / f"{name}.json"
+    report_path = params.detector.report_path(name)
     with atomic_path(report_path) as tmp:
         tmp.write_text(json.dumps(report, indent=2) + "\n")
     return report

@@ -23,7 +23,6 @@ The preprocessing parameters are stored in each file's schema metadata under
 
 from __future__ import annotations
 
-import json
 import os
 import zlib
 from collections import deque
@@ -42,6 +41,7 @@ from tqdm import tqdm
 from pipeline.config import PreprocessParams
 from pipeline.io.atomic import atomic_path
 from pipeline.io.edf import read_edf
+from pipeline.io.windows import METADATA_KEY, params_metadata, window_schema
 from pipeline.signal.filters import clip_and_standardize, resample_bandpass
 from pipeline.signal.windows import (
     background_crop_starts,
@@ -49,8 +49,6 @@ from pipeline.signal.windows import (
     seizure_crop_starts,
     window_labels,
 )
-
-METADATA_KEY = b"szxai.preprocess"
 
 
 @dataclass(frozen=True)
@@ -169,30 +167,6 @@ def preprocess_recording(recording: Recording, params: PreprocessParams, seed: i
     return crops
 
 
-def window_schema(params: PreprocessParams) -> pa.Schema:
-    """Arrow schema of the window files, with the parameters as metadata."""
-    n_values = len(params.channels) * int(round(params.window_s * params.sfreq))
-    fields = [
-        ("crop_id", pa.string()),
-        ("recording_id", pa.string()),
-        ("subject", pa.string()),
-        ("crop_index", pa.int16()),
-        ("window_index", pa.int16()),
-        ("start_s", pa.float64()),
-        ("label", pa.int8()),
-        ("is_pad", pa.bool_()),
-        ("eeg", pa.list_(pa.float32(), n_values)),
-    ]
-    return pa.schema(fields, metadata={METADATA_KEY: params_metadata(params)})
-
-
-def params_metadata(params: PreprocessParams) -> bytes:
-    """The parameters that shaped the windows, as JSON for the file metadata."""
-    # n_jobs and out_dir do not change the windows, so they stay out of the record.
-    shaping = params.model_dump(mode="json", exclude={"n_jobs", "out_dir"})
-    return json.dumps(shaping, sort_keys=True).encode()
-
-
 def crop_table(crop: Crop, schema: pa.Schema, window_s: float) -> pa.Table:
     """Arrow table of one crop's windows (one row per window)."""
     n_windows = len(crop.windows)
@@ -303,7 +277,7 @@ def preprocess_corpus(
                         cohort = crop.recording.cohort
                         if cohort not in writers:
                             writers[cohort] = pq.ParquetWriter(
-                                tmp / f"windows-{cohort}.parquet", schema, **_WRITER_OPTIONS
+                                tmp / params.windows_path(cohort).name, schema, **_WRITER_OPTIONS
                             )
                         table = crop_table(crop, schema, params.window_s)
                         pending.append(io_thread.submit(writers[cohort].write_table, table))

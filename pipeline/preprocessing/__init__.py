@@ -1,0 +1,1 @@
+"""Preprocessing: EDF crops to window Parquet, and per-window EEG feature tables."""
