@@ -34,6 +34,7 @@ import torch
 
 from pipeline.config import load_params
 from pipeline.device import resolve_device
+from pipeline.registry import DETECTOR_NAMES
 from pipeline.stages.train import fold_slots, hyper_from, split_fold
 from pipeline.szxai.data import read_concepts, read_crops, read_labels
 from pipeline.szxai.losses import concept_weights
@@ -43,7 +44,7 @@ from pipeline.szxai.training import fit
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--detector", default="deepsoz")
+    parser.add_argument("--detector", default=DETECTOR_NAMES[0], choices=DETECTOR_NAMES)
     parser.add_argument("--fold", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()
@@ -54,7 +55,7 @@ def main() -> None:
         params.detector.latents_path(args.detector),
         read_labels(params.labels.table_path("labels")),
         set(folds["subject"]),
-        getattr(params.detector, args.detector).latent_layer,
+        params.detector.section(args.detector).latent_layer,
     )
     train, val, _ = split_fold(crops, folds, args.fold, params.train.val_fraction, params.seed)
     weights = torch.from_numpy(concept_weights(np.concatenate([train.labels, val.labels])))

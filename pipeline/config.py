@@ -13,7 +13,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pipeline.registry import DETECTOR_WINDOW, METHODS, REFERENCES
+from pipeline.registry import DETECTOR_NAMES, DETECTOR_WINDOW, METHODS, REFERENCES
 
 #: The 19 referential channels of the 10-20 system, in the order used by the
 #: DeepSOZ reference code (spec section 3).
@@ -232,6 +232,13 @@ class DetectorParams(_Section):
 
     deepsoz: DetectorTrainParams = DetectorTrainParams()
     cnnblstm: DetectorTrainParams = DetectorTrainParams()
+
+    def section(self, name: str) -> DetectorTrainParams:
+        """The ``detector.<name>`` section of a detector of the registry."""
+        if name not in DETECTOR_NAMES:
+            raise ValueError(f"unknown detector {name!r}; expected one of {DETECTOR_NAMES}")
+        return getattr(self, name)
+
     #: ``<out_dir>/<detector>/``: latents.parquet, weights.pt, history.json.
     out_dir: Path = Path("data/latents")
     #: ``<reports_dir>/<detector>.json``: window-level AUROC on the cv cohort.
@@ -382,7 +389,7 @@ class TrainParams(_Section):
     val_fraction: float = Field(0.0, ge=0, lt=1)
     #: Windows drawn at random from each crop per epoch (None = all). Pooling
     #: is a weighted mean, which a random subset estimates; 16 of 600 windows
-    #: scored as well as 64 on the design folds at a third of the time (README).
+    #: scored as well as 64 on the design folds at a third of the time (docs/heads.md).
     #: Validation and prediction always use every window.
     train_windows: int | None = Field(16, ge=1)
     #: L_reg over every Linear layer, as the paper prints it, instead of only the
@@ -469,7 +476,7 @@ class Params(_Section):
     #: stopping (train every epoch, keep the last weights).
     patience: int | None = Field(None, ge=1)
     #: Crops (padded and masked into one tensor) per optimiser step: 16, about
-    #: ten steps per epoch (a whole fold per step trained too few, README).
+    #: ten steps per epoch (a whole fold per step trained too few, docs/heads.md).
     batch_crops: int = Field(16, ge=1)
     data: DataParams = DataParams()
     synth: SynthParams = SynthParams()
@@ -490,10 +497,9 @@ class Params(_Section):
     def model_files(self) -> dict[str, tuple[Path, str]]:
         """Model files named in params: key -> (path, ``file`` or ``folder``)."""
         files = {
-            f"detector.{name}.checkpoint": (section.checkpoint, "file")
-            for name, section in (("deepsoz", self.detector.deepsoz),
-                                  ("cnnblstm", self.detector.cnnblstm))
-        }  # fmt: skip
+            f"detector.{name}.checkpoint": (self.detector.section(name).checkpoint, "file")
+            for name in DETECTOR_NAMES
+        }
         files["llm.model_path"] = (self.llm.model_path, "file")
         kind = "folder" if self.embeddings.backend == "sentence-transformers" else "file"
         files["embeddings.model_path"] = (self.embeddings.model_path, kind)

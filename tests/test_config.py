@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.config import load_params
-
-REPO = Path(__file__).resolve().parents[1]
+from pipeline.config import MODELS_DIR, DetectorParams, load_params
+from pipeline.registry import DETECTOR_NAMES
+from tests.helpers import REPO
 
 
 def _write(tmp_path: Path, raw: dict) -> Path:
@@ -61,3 +61,46 @@ def test_training_hyperparameters_are_top_level_keys():
     raw = yaml.safe_load((REPO / "params.yaml").read_text())
     for key in ("lambda1", "lambda2", "lr", "epochs", "patience", "batch_crops", "device"):
         assert key in raw, key
+
+
+def test_a_window_shape_the_detectors_cannot_take_fails_at_load(tmp_path):
+    with pytest.raises(ValueError, match=r"19 channels x 256 samples.*take 19 x 200"):
+        load_params(_write(tmp_path, {"preprocess": {"sfreq": 256}}))
+    with pytest.raises(ValueError, match="2 channels x 200 samples"):
+        load_params(_write(tmp_path, {"preprocess": {"channels": ["FP1", "FP2"]}}))
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["detector.deepsoz.checkpoint", "detector.cnnblstm.checkpoint", "llm.model_path",
+     "embeddings.model_path"],
+)  # fmt: skip
+def test_a_missing_model_file_fails_at_load_naming_its_key(tmp_path, monkeypatch, key):
+    monkeypatch.chdir(tmp_path)
+    section, *inner, leaf = key.split(".")
+    raw: dict = {}
+    node = raw.setdefault(section, {})
+    for name in inner:
+        node = node.setdefault(name, {})
+    node[leaf] = str(MODELS_DIR / "absent.bin")
+    with pytest.raises(ValueError, match=rf"{key}: (file|folder) not found: models/absent.bin"):
+        load_params(_write(tmp_path, raw))
+
+
+def test_model_files_must_lie_under_the_models_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    outside = tmp_path / "llama.gguf"
+    outside.write_bytes(b"GGUF")
+    with pytest.raises(ValueError, match=r"llm.model_path: .* is outside models/"):
+        load_params(_write(tmp_path, {"llm": {"model_path": str(outside)}}))
+    (tmp_path / MODELS_DIR).mkdir()
+    (tmp_path / MODELS_DIR / "llama.gguf").symlink_to(outside)
+    params = load_params(_write(tmp_path, {"llm": {"model_path": "models/llama.gguf"}}))
+    assert params.model_files() == {"llm.model_path": (Path("models/llama.gguf"), "file")}
+
+
+def test_every_registry_detector_has_a_params_section_and_nothing_else():
+    assert set(DetectorParams.model_fields) - {"out_dir", "reports_dir"} == set(DETECTOR_NAMES)
+    assert DetectorParams().section(DETECTOR_NAMES[1]) is not None
+    with pytest.raises(ValueError, match="unknown detector"):
+        DetectorParams().section("eegnet")

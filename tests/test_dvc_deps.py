@@ -20,8 +20,9 @@ import pytest
 import yaml
 
 from pipeline.config import MODELS_DIR
+from pipeline.registry import DETECTOR_NAMES
+from tests.helpers import REPO
 
-ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "pipeline"
 
 
@@ -31,7 +32,7 @@ def graph() -> grimp.ImportGraph:
 
 
 def stages() -> dict[str, dict]:
-    return yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
+    return yaml.safe_load((REPO / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
 
 
 def script_of(stage: dict) -> Path:
@@ -41,7 +42,7 @@ def script_of(stage: dict) -> Path:
 
 def imported_modules(script: Path) -> set[str]:
     """The ``pipeline`` modules a script imports directly (at any depth of its code)."""
-    tree = ast.parse((ROOT / script).read_text(encoding="utf-8"))
+    tree = ast.parse((REPO / script).read_text(encoding="utf-8"))
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -72,7 +73,7 @@ def import_closure(modules: set[str]) -> set[str]:
 def module_path(module: str) -> Path:
     base = Path(*module.split("."))
     package = base / "__init__.py"
-    return package if (ROOT / package).is_file() else base.with_suffix(".py")
+    return package if (REPO / package).is_file() else base.with_suffix(".py")
 
 
 def code_deps(stage: dict) -> list[Path]:
@@ -102,7 +103,7 @@ def test_every_code_dep_exists_and_is_used(name):
     stage = stages()[name]
     needed = stage_closure(stage) | {script_of(stage)}
     for dep in code_deps(stage):
-        assert (ROOT / dep).exists(), f"dvc.yaml stage {name!r}: dep {dep} does not exist"
+        assert (REPO / dep).exists(), f"dvc.yaml stage {name!r}: dep {dep} does not exist"
         assert any(covered(p, [dep]) for p in needed), (
             f"dvc.yaml stage {name!r}: dep {dep} holds no module the stage imports"
         )
@@ -141,6 +142,11 @@ def test_layer_contract_holds():
     """import-linter's contract in pyproject.toml: nothing imports upward."""
     lint_imports = Path(sys.executable).parent / "lint-imports"
     result = subprocess.run(
-        [str(lint_imports), "--no-cache"], cwd=ROOT, capture_output=True, text=True, check=False
+        [str(lint_imports), "--no-cache"], cwd=REPO, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_the_matrix_stages_run_every_registry_detector():
+    for name in ("detector", "train"):
+        assert tuple(stages()[name]["matrix"]["detector"]) == DETECTOR_NAMES, name

@@ -18,7 +18,9 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO
+from tests.helpers.edf import FIXTURES
+
 PROJECT_FILES = [
     "pipeline", "stages", "dvc.yaml", "params.yaml", ".dvc/config", ".dvcignore",
     "data/concepts/seed_bank.yaml", "models/README.md", "models/.gitignore",
@@ -115,7 +117,7 @@ def test_repro_then_noop_then_only_preprocess_reruns(project):
 def test_tusz_mode_ingests_an_external_corpus_and_never_touches_it(tmp_path):
     """``data.source: tusz`` on the shared fixtures: the corpus is only read."""
     corpus = tmp_path / "tusz"
-    shutil.copytree(REPO / "tests/data/tusz_layout", corpus)
+    shutil.copytree(FIXTURES, corpus)
     before = sorted((p.relative_to(corpus), p.stat().st_mtime_ns) for p in corpus.rglob("*"))
     project = _scratch_project(
         tmp_path / "project", {"data": {"source": "tusz", "root": str(corpus)}}

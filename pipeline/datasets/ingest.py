@@ -14,10 +14,12 @@ from pathlib import Path
 import polars as pl
 from tqdm import tqdm
 
-from pipeline.io.edf import channel_indices, validate_edf
+from pipeline.io.edf import EdfHeader, channel_indices, validate_edf
 from pipeline.io.problems import Problem, is_rejected, problem
 from pipeline.io.tusz import (
     AnnotationError,
+    Annotations,
+    Note,
     RecordingFiles,
     discover_notes,
     discover_recordings,
@@ -96,18 +98,13 @@ def _issue(p: Problem, subject: str | None = None, recording_id: str | None = No
     }
 
 
-def check_recording(
-    rec: RecordingFiles, channels: Sequence[str], duration_tolerance_s: float
-) -> tuple[dict | None, list[Problem]]:
-    """Validate one recording; returns (manifest row without cohort/has_note, problems)."""
-    header, problems = validate_edf(rec.edf_path, channels)
-    if header is None or is_rejected(problems):
-        return None, problems
+def _read_annotations(rec: RecordingFiles, problems: list[Problem]) -> Annotations | None:
+    """The ``.csv_bi`` of a recording, or None (and a rejection) when it cannot be parsed."""
     try:
         annotations = parse_csv_bi(rec.csv_bi_path)
     except AnnotationError as err:
         problems.append(problem(rec.csv_bi_path, "rejected", "bad_annotations", err.detail))
-        return None, problems
+        return None
     if annotations.bname and annotations.bname != rec.recording_id:
         problems.append(
             problem(
@@ -117,8 +114,13 @@ def check_recording(
                 f"bname {annotations.bname!r} differs from the file name {rec.recording_id!r}",
             )
         )
+    return annotations
 
-    # Channels.
+
+def _check_channels(
+    rec: RecordingFiles, header: EdfHeader, channels: Sequence[str], problems: list[Problem]
+) -> tuple[list[int], list[str]] | None:
+    """(signal indices found, channel names missing), or None when no channel is found."""
     index = channel_indices(header, channels)
     found = [i for i in index if i is not None]
     missing = [ch for ch, i in zip(channels, index, strict=True) if i is None]
@@ -132,7 +134,7 @@ def check_recording(
                 f"{list(header.labels)}",
             )
         )
-        return None, problems
+        return None
     if missing:
         problems.append(
             problem(
@@ -142,9 +144,13 @@ def check_recording(
                 f"{len(missing)} of {len(channels)} channels missing (zero-filled): {missing}",
             )
         )
+    return found, missing
 
-    # Annotations versus the signal.
-    end = header.duration_s
+
+def _check_seizures(
+    rec: RecordingFiles, annotations: Annotations, end: float, problems: list[Problem]
+) -> list[tuple[float, float]]:
+    """Seizure intervals inside the signal (``end`` s): clipped, or rejected past its end."""
     seizures = []
     for start, stop in seizure_intervals(annotations):
         if start >= end:
@@ -170,11 +176,22 @@ def check_recording(
             seizures.append((start, end))
         else:
             seizures.append((start, stop))
+    return seizures
+
+
+def _check_duration(
+    rec: RecordingFiles,
+    annotations: Annotations,
+    end: float,
+    tolerance_s: float,
+    problems: list[Problem],
+) -> None:
+    """The ``.csv_bi``'s declared duration and background intervals against the signal."""
     n_bckg_clipped = sum(
         1 for e in annotations.events if e.label == "bckg" and e.stop_s > end + 1e-9
     )
     declared = annotations.duration_s
-    if declared is not None and abs(declared - end) > duration_tolerance_s:
+    if declared is not None and abs(declared - end) > tolerance_s:
         relation = "exceeds" if declared > end else "is shorter than"
         clipped = f"; {n_bckg_clipped} bckg interval(s) clipped to it" if n_bckg_clipped else ""
         problems.append(
@@ -194,11 +211,19 @@ def check_recording(
                 f"{n_bckg_clipped} bckg interval(s) end after the signal ({end:.2f} s); clipped",
             )
         )
-    if is_rejected(problems):
-        return None, problems
 
+
+def _manifest_row(
+    rec: RecordingFiles,
+    header: EdfHeader,
+    found: list[int],
+    missing: list[str],
+    seizures: list[tuple[float, float]],
+    problems: list[Problem],
+) -> dict:
+    """The manifest row of an accepted recording (without cohort and has_note)."""
     n_per = int(header.samples_per_record[found[0]])
-    row = {
+    return {
         "recording_id": rec.recording_id,
         "subject": rec.subject,
         "session": rec.session,
@@ -210,7 +235,7 @@ def check_recording(
         "csv_bi_path": str(rec.csv_bi_path),
         "sfreq": float(header.sfreq[found[0]]),
         "n_samples": header.n_usable_records * n_per,
-        "duration_s": float(end),
+        "duration_s": float(header.duration_s),
         "start_time": header.start.isoformat(),
         "n_channels_found": len(found),
         "missing_channels": missing,
@@ -219,7 +244,102 @@ def check_recording(
         "n_seizures": len(seizures),
         "status": "repaired" if any(p.severity == "repaired" for p in problems) else "ok",
     }
-    return row, problems
+
+
+def check_recording(
+    rec: RecordingFiles, channels: Sequence[str], duration_tolerance_s: float
+) -> tuple[dict | None, list[Problem]]:
+    """Validate one recording; returns (manifest row without cohort/has_note, problems)."""
+    header, problems = validate_edf(rec.edf_path, channels)
+    if header is None or is_rejected(problems):
+        return None, problems
+    annotations = _read_annotations(rec, problems)
+    if annotations is None:
+        return None, problems
+    channels_found = _check_channels(rec, header, channels, problems)
+    if channels_found is None:
+        return None, problems
+    seizures = _check_seizures(rec, annotations, header.duration_s, problems)
+    _check_duration(rec, annotations, header.duration_s, duration_tolerance_s, problems)
+    if is_rejected(problems):
+        return None, problems
+    return _manifest_row(rec, header, *channels_found, seizures, problems), problems
+
+
+def _validate_recordings(
+    recordings: list[RecordingFiles],
+    cohorts: Mapping[str, str],
+    channels: list[str],
+    duration_tolerance_s: float,
+) -> tuple[list[dict], list[dict]]:
+    """(manifest rows of the accepted recordings, issue rows of every problem)."""
+    rows, issues = [], []
+    for rec in tqdm(recordings, desc="ingest", unit="rec", disable=None):
+        if rec.split not in cohorts:
+            issues.append(
+                _issue(
+                    problem(
+                        rec.edf_path,
+                        "warning",
+                        "unknown_split",
+                        f"split {rec.split!r} is not in data.cohorts {sorted(cohorts)}; skipped",
+                    ),
+                    rec.subject,
+                    rec.recording_id,
+                )
+            )
+            continue
+        try:
+            row, problems = check_recording(rec, channels, duration_tolerance_s)
+        except Exception as err:  # noqa: BLE001 - one bad file never stops the others
+            row, problems = (
+                None,
+                [
+                    problem(
+                        rec.edf_path, "rejected", "unexpected_error", f"{type(err).__name__}: {err}"
+                    )
+                ],
+            )
+        issues.extend(_issue(p, rec.subject, rec.recording_id) for p in problems)
+        if row is not None:
+            row["cohort"] = cohorts[rec.split]
+            rows.append(row)
+    return rows, issues
+
+
+def _note_issues(root: str | Path, rows: list[dict], notes: list[Note]) -> list[dict]:
+    """Issue rows of cv patients without a note and of notes without an accepted recording."""
+    issues = []
+    noted = {n.subject for n in notes}
+    accepted_subjects = {r["subject"] for r in rows}
+    for subject in sorted({r["subject"] for r in rows if r["cohort"] == "cv"} - noted):
+        split = next(r["split"] for r in rows if r["subject"] == subject)
+        issues.append(
+            _issue(
+                Problem(
+                    str(Path(root) / split / subject),
+                    "warning",
+                    "no_clinical_note",
+                    f"patient {subject}: no clinical note: excluded from etiology training, "
+                    "still used for detectors",
+                ),
+                subject,
+            )
+        )
+    for subject in sorted(noted - accepted_subjects):
+        paths = sorted(n.path for n in notes if n.subject == subject)
+        issues.append(
+            _issue(
+                Problem(
+                    paths[0],
+                    "warning",
+                    "note_without_recording",
+                    f"{len(paths)} note(s) of patient {subject}, who has no accepted recording",
+                ),
+                subject,
+            )
+        )
+    return issues
 
 
 def ingest_corpus(
@@ -251,74 +371,18 @@ def ingest_corpus(
         ``manifest`` (:data:`MANIFEST_SCHEMA`), ``notes`` (:data:`NOTES_SCHEMA`),
         ``issues`` (:data:`ISSUES_SCHEMA`).
     """
-    channels = list(channels)
     recordings, layout_problems = discover_recordings(root)
     issues = [_issue(p, *guess_ids(p.path, root)) for p in layout_problems]
-    rows = []
-    for rec in tqdm(recordings, desc="ingest", unit="rec", disable=None):
-        if rec.split not in cohorts:
-            issues.append(
-                _issue(
-                    problem(
-                        rec.edf_path,
-                        "warning",
-                        "unknown_split",
-                        f"split {rec.split!r} is not in data.cohorts {sorted(cohorts)}; skipped",
-                    ),
-                    rec.subject,
-                    rec.recording_id,
-                )
-            )
-            continue
-        try:
-            row, problems = check_recording(rec, channels, duration_tolerance_s)
-        except Exception as err:  # noqa: BLE001 - one bad file never stops the others
-            row, problems = (
-                None,
-                [
-                    problem(
-                        rec.edf_path, "rejected", "unexpected_error", f"{type(err).__name__}: {err}"
-                    )
-                ],
-            )
-        issues.extend(_issue(p, rec.subject, rec.recording_id) for p in problems)
-        if row is not None:
-            row["cohort"] = cohorts[rec.split]
-            rows.append(row)
-
+    rows, recording_issues = _validate_recordings(
+        recordings, cohorts, list(channels), duration_tolerance_s
+    )
+    issues += recording_issues
     notes, note_problems = discover_notes(root, notes_table)
     issues.extend(_issue(p, *guess_ids(p.path, root)) for p in note_problems)
     noted = {n.subject for n in notes}
-    accepted_subjects = {r["subject"] for r in rows}
     for row in rows:
         row["has_note"] = row["subject"] in noted
-    for subject in sorted({r["subject"] for r in rows if r["cohort"] == "cv"} - noted):
-        split = next(r["split"] for r in rows if r["subject"] == subject)
-        issues.append(
-            _issue(
-                Problem(
-                    str(Path(root) / split / subject),
-                    "warning",
-                    "no_clinical_note",
-                    f"patient {subject}: no clinical note: excluded from etiology training, "
-                    "still used for detectors",
-                ),
-                subject,
-            )
-        )
-    for subject in sorted(noted - accepted_subjects):
-        paths = sorted(n.path for n in notes if n.subject == subject)
-        issues.append(
-            _issue(
-                Problem(
-                    paths[0],
-                    "warning",
-                    "note_without_recording",
-                    f"{len(paths)} note(s) of patient {subject}, who has no accepted recording",
-                ),
-                subject,
-            )
-        )
+    issues += _note_issues(root, rows, notes)
 
     manifest = pl.DataFrame(rows, schema=MANIFEST_SCHEMA) if rows else _empty(MANIFEST_SCHEMA)
     manifest = manifest.select(list(MANIFEST_SCHEMA))

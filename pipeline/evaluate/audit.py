@@ -336,7 +336,7 @@ def cv_crops(
 
 
 def features_by_clip(
-    params: Params, detector: str = "deepsoz"
+    params: Params, detector: str = DETECTOR_NAMES[0]
 ) -> dict[str, dict[str, float | None]]:
     """Per-concept AUROC of the ``features`` reference row with the paper's clip and without.
 
@@ -420,7 +420,7 @@ def control_null_band(
             "positives": int(y.sum())}  # fmt: skip
 
 
-def _control_bands(params: Params, detector: str = "deepsoz") -> dict[str, dict]:
+def _control_bands(params: Params, detector: str = DETECTOR_NAMES[0]) -> dict[str, dict]:
     """:func:`control_null_band` of every control concept on Table 1's crops and folds."""
     crops, fold, _ = cv_crops(params, detector)
     names = list(read_concepts(params.concepts.bank_path).names)

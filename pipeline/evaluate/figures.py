@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.manifold import TSNE
 
 from pipeline.plotting import save_figure
+from pipeline.registry import CONCEPT_GROUPS
 
 
 def plot_group_confusion(
@@ -49,11 +50,12 @@ def plot_group_confusion(
     return save_figure(fig, path)
 
 
-#: Fixed colours of the etiology groups, so every figure reads the same way.
+#: Fixed colours of the etiology groups (in the registry's order), so every figure
+#: reads the same way; ``none`` for crops without a present concept.
 GROUP_COLOURS: dict[str, str] = {
-    "spiking": "tab:red", "rhythmic": "tab:orange", "interictal": "tab:purple",
-    "background": "tab:blue", "none": "0.55",
-}  # fmt: skip
+    **dict(zip(CONCEPT_GROUPS, ("tab:red", "tab:orange", "tab:purple", "tab:blue"), strict=True)),
+    "none": "0.55",
+}
 
 
 def _group_colour(name: str, k: int) -> str:

@@ -217,6 +217,118 @@ def _parse_start(date: str, time: str, recording: str) -> tuple[datetime | None,
     return None, None
 
 
+@dataclass
+class _Report:
+    """The problems found in one file, in the order they were found."""
+
+    path: Path
+    problems: list[Problem] = field(default_factory=list)
+
+    def __call__(self, severity: str, code: str, detail: str) -> None:
+        self.problems.append(problem(self.path, severity, code, detail))
+
+    def number(self, value: str, kind: type, what: str) -> float | int | None:
+        """``value`` as ``kind``; None (and a rejection) when it is not a number."""
+        try:
+            return kind(value)
+        except ValueError:
+            self("rejected", "non_numeric_field", f"{what} is {value!r}, not a number")
+            return None
+
+
+def _read_header_bytes(path: Path, report: _Report) -> tuple[bytes, bytes, int, int] | None:
+    """(fixed 256-byte header, signal headers, number of signals, file size), or None.
+
+    None when the file is unreadable, too short, not EDF or declares no signals.
+    """
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            fixed = fh.read(256)
+            if size < 256:
+                report(
+                    "rejected", "file_too_short", f"{size} bytes, shorter than the 256-byte header"
+                )
+                return None
+            version = fixed[0:8].decode("latin-1")
+            if fixed[0:1] == b"\xff" or version.strip() != "0":
+                report(
+                    "rejected", "unsupported_format", f"version field {version!r} is not EDF '0'"
+                )
+                return None
+            ns_text = fixed[252:256].decode("latin-1").strip()
+            try:
+                ns = int(ns_text)
+            except ValueError:
+                report("rejected", "non_numeric_field", f"number of signals is {ns_text!r}")
+                return None
+            if ns <= 0:
+                report("rejected", "zero_signals", f"header declares {ns} signals")
+                return None
+            if size < 256 * (ns + 1):
+                report(
+                    "rejected",
+                    "file_too_short",
+                    f"{size} bytes, shorter than the {256 * (ns + 1)}-byte header of {ns} signals",
+                )
+                return None
+            return fixed, fh.read(256 * ns), ns, size
+    except OSError as err:
+        report("rejected", "unreadable_file", f"cannot read: {err}")
+        return None
+
+
+def _text_fields(fixed: bytes, signal_raw: bytes, ns: int) -> tuple[dict, dict[str, list[str]]]:
+    """The fixed header's and every signal header's fields, as stripped text."""
+    text = {
+        "patient": fixed[8:88],
+        "recording": fixed[88:168],
+        "date": fixed[168:176],
+        "time": fixed[176:184],
+        "header_bytes": fixed[184:192],
+        "reserved": fixed[192:236],
+        "n_records": fixed[236:244],
+        "record_duration": fixed[244:252],
+    }
+    text = {k: v.decode("latin-1").strip() for k, v in text.items()}
+    rest = signal_raw
+    sig: dict[str, list[str]] = {}
+    for name, width in SIGNAL_FIELDS:
+        sig[name], rest = _fields(rest, width, ns)
+    return text, sig
+
+
+def _signal_numbers(sig: dict[str, list[str]], report: _Report) -> dict[str, list]:
+    """The numeric signal fields, per signal (None where a field is not a number)."""
+    arrays: dict[str, list] = {}
+    for name, kind in (
+        ("physical_min", float),
+        ("physical_max", float),
+        ("digital_min", int),
+        ("digital_max", int),
+        ("samples_per_record", int),
+    ):
+        arrays[name] = [
+            report.number(v, kind, f"{name.replace('_', ' ')} of signal {lab!r}")
+            for v, lab in zip(sig[name], sig["label"], strict=True)
+        ]
+    return arrays
+
+
+def _start_time(text: dict, report: _Report) -> datetime | None:
+    """The recording start, repaired where possible (see :func:`_parse_start`)."""
+    start, note = _parse_start(text["date"], text["time"], text["recording"])
+    if start is None:
+        report(
+            "rejected",
+            "bad_start_date",
+            f"start date/time {text['date']!r} {text['time']!r} is not a valid dd.mm.yy hh.mm.ss",
+        )
+    elif note:
+        report("repaired", "bad_start_date", note)
+    return start
+
+
 def validate_edf(
     path: str | Path, channels: Sequence[str] | None = None
 ) -> tuple[EdfHeader | None, list[Problem]]:
@@ -237,100 +349,23 @@ def validate_edf(
         Empty for a clean file. The file is usable unless one is ``rejected``.
     """
     path = Path(path)
-    problems: list[Problem] = []
-
-    def report(severity, code, detail):  # noqa: ANN001, ANN202
-        problems.append(problem(path, severity, code, detail))
-
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
-            fixed = fh.read(256)
-            if size < 256:
-                report(
-                    "rejected", "file_too_short", f"{size} bytes, shorter than the 256-byte header"
-                )
-                return None, problems
-            version = fixed[0:8].decode("latin-1")
-            if fixed[0:1] == b"\xff" or version.strip() != "0":
-                report(
-                    "rejected", "unsupported_format", f"version field {version!r} is not EDF '0'"
-                )
-                return None, problems
-            ns_text = fixed[252:256].decode("latin-1").strip()
-            try:
-                ns = int(ns_text)
-            except ValueError:
-                report("rejected", "non_numeric_field", f"number of signals is {ns_text!r}")
-                return None, problems
-            if ns <= 0:
-                report("rejected", "zero_signals", f"header declares {ns} signals")
-                return None, problems
-            if size < 256 * (ns + 1):
-                report(
-                    "rejected",
-                    "file_too_short",
-                    f"{size} bytes, shorter than the {256 * (ns + 1)}-byte header of {ns} signals",
-                )
-                return None, problems
-            signal_raw = fh.read(256 * ns)
-    except OSError as err:
-        report("rejected", "unreadable_file", f"cannot read: {err}")
-        return None, problems
-
-    text = {
-        "patient": fixed[8:88],
-        "recording": fixed[88:168],
-        "date": fixed[168:176],
-        "time": fixed[176:184],
-        "header_bytes": fixed[184:192],
-        "reserved": fixed[192:236],
-        "n_records": fixed[236:244],
-        "record_duration": fixed[244:252],
-    }
-    text = {k: v.decode("latin-1").strip() for k, v in text.items()}
-    rest = signal_raw
-    sig: dict[str, list[str]] = {}
-    for name, width in SIGNAL_FIELDS:
-        sig[name], rest = _fields(rest, width, ns)
-
-    def number(value: str, kind: type, what: str) -> float | int | None:
-        try:
-            return kind(value)
-        except ValueError:
-            report("rejected", "non_numeric_field", f"{what} is {value!r}, not a number")
-            return None
-
-    header_bytes = number(text["header_bytes"], int, "header bytes field")
-    n_records = number(text["n_records"], int, "number of data records")
-    record_duration = number(text["record_duration"], float, "record duration")
-    arrays: dict[str, list] = {}
-    for name, kind in (
-        ("physical_min", float),
-        ("physical_max", float),
-        ("digital_min", int),
-        ("digital_max", int),
-        ("samples_per_record", int),
-    ):
-        arrays[name] = [
-            number(v, kind, f"{name.replace('_', ' ')} of signal {lab!r}")
-            for v, lab in zip(sig[name], sig["label"], strict=True)
-        ]
-    start, note = _parse_start(text["date"], text["time"], text["recording"])
-    if start is None:
-        report(
-            "rejected",
-            "bad_start_date",
-            f"start date/time {text['date']!r} {text['time']!r} is not a valid dd.mm.yy hh.mm.ss",
-        )
-    elif note:
-        report("repaired", "bad_start_date", note)
-    if is_rejected(problems):
-        return None, problems
+    report = _Report(path)
+    raw = _read_header_bytes(path, report)
+    if raw is None:
+        return None, report.problems
+    fixed, signal_raw, ns, size = raw
+    text, sig = _text_fields(fixed, signal_raw, ns)
+    header_bytes = report.number(text["header_bytes"], int, "header bytes field")
+    n_records = report.number(text["n_records"], int, "number of data records")
+    record_duration = report.number(text["record_duration"], float, "record duration")
+    arrays = _signal_numbers(sig, report)
+    start = _start_time(text, report)
+    if is_rejected(report.problems):
+        return None, report.problems
 
     header = EdfHeader(
         path=str(path),
-        version=version,
+        version=fixed[0:8].decode("latin-1"),
         patient=text["patient"],
         recording=text["recording"],
         start=start,
@@ -350,17 +385,11 @@ def validate_edf(
         file_size=size,
         signal_reserved=tuple(sig["reserved"]),
     )
-    problems.extend(_check_header(header, channels))
-    return header, problems
+    return header, report.problems + _check_header(header, channels)
 
 
-def _check_header(h: EdfHeader, channels: Sequence[str] | None) -> list[Problem]:
-    out: list[Problem] = []
-    path = h.path
-
-    def report(severity, code, detail):  # noqa: ANN001, ANN202
-        out.append(problem(path, severity, code, detail))
-
+def _check_layout(h: EdfHeader, report: _Report) -> None:
+    """Header size, continuity, record duration and samples per record."""
     expected = 256 * (h.n_signals + 1)
     if h.header_bytes != expected:
         report(
@@ -376,15 +405,10 @@ def _check_header(h: EdfHeader, channels: Sequence[str] | None) -> list[Problem]
     if np.any(h.samples_per_record <= 0):
         bad = [h.labels[i] for i in np.flatnonzero(h.samples_per_record <= 0)]
         report("rejected", "bad_samples_per_record", f"signals {bad} have <= 0 samples per record")
-    if out:
-        return out
 
-    needed_names = None if channels is None else {normalize_label(c) for c in channels}
 
-    def needed(i: int) -> bool:
-        return needed_names is None or normalize_label(h.labels[i]) in needed_names
-
-    # Per-signal calibration.
+def _check_calibration(h: EdfHeader, needed: set[str] | None, report: _Report) -> None:
+    """Per signal: physical and digital ranges that cannot scale samples."""
     for i in h.signal_indices:
         lab = h.labels[i]
         bad = []
@@ -393,29 +417,35 @@ def _check_header(h: EdfHeader, channels: Sequence[str] | None) -> list[Problem]
         if h.digital_min[i] >= h.digital_max[i]:
             bad.append(f"digital min {h.digital_min[i]} >= digital max {h.digital_max[i]}")
         if bad:
-            severity = "rejected" if needed(i) else "warning"
+            severity = "rejected" if _is_needed(lab, needed) else "warning"
             code = "physical_min_equals_max" if "physical" in bad[0] else "bad_digital_range"
             report(severity, code, f"signal {lab!r}: {'; '.join(bad)}")
 
-    # Duplicate labels (after normalisation, so FP1-REF and FP1-LE also clash).
+
+def _check_duplicates(h: EdfHeader, needed: set[str] | None, report: _Report) -> None:
+    """Duplicate labels, after normalisation (so FP1-REF and FP1-LE also clash)."""
     seen: dict[str, list[str]] = {}
     for i in h.signal_indices:
         seen.setdefault(normalize_label(h.labels[i]), []).append(h.labels[i])
     for name, labs in seen.items():
         if len(labs) > 1:
-            severity = "rejected" if needed_names is None or name in needed_names else "warning"
+            severity = "rejected" if needed is None or name in needed else "warning"
             report(severity, "duplicate_labels", f"channel {name!r} appears {len(labs)}x: {labs}")
 
-    # Sampling rates of the EEG channels.
-    if needed_names is None:
+
+def _check_sampling_rates(h: EdfHeader, needed: set[str] | None, report: _Report) -> None:
+    """One sampling rate over the EEG channels (the needed ones, or all ``EEG *``)."""
+    if needed is None:
         eeg = [i for i in h.signal_indices if h.labels[i].upper().startswith("EEG")]
     else:
-        eeg = [i for i in h.signal_indices if needed(i)]
+        eeg = [i for i in h.signal_indices if _is_needed(h.labels[i], needed)]
     rates = sorted({float(h.sfreq[i]) for i in eeg})
     if len(rates) > 1:
         report("rejected", "mixed_sampling_rates", f"EEG channels have sampling rates {rates} Hz")
 
-    # Record count versus file size.
+
+def _check_record_count(h: EdfHeader, report: _Report) -> None:
+    """The declared record count against the file size (repaired where possible)."""
     data_bytes = h.file_size - h.header_bytes
     available = h.n_available_records
     partial = data_bytes - available * h.record_bytes
@@ -457,7 +487,25 @@ def _check_header(h: EdfHeader, channels: Sequence[str] | None) -> list[Problem]
                 "trailing_bytes",
                 f"{extra} bytes after the {h.n_records} declared records; ignored",
             )
-    return out
+
+
+def _is_needed(label: str, needed: set[str] | None) -> bool:
+    """Whether a signal is one the pipeline reads (every signal when ``needed`` is None)."""
+    return needed is None or normalize_label(label) in needed
+
+
+def _check_header(h: EdfHeader, channels: Sequence[str] | None) -> list[Problem]:
+    """Every check of a parsed header; the layout checks first, the rest only if they pass."""
+    report = _Report(Path(h.path))
+    _check_layout(h, report)
+    if report.problems:
+        return report.problems
+    needed = None if channels is None else {normalize_label(c) for c in channels}
+    _check_calibration(h, needed, report)
+    _check_duplicates(h, needed, report)
+    _check_sampling_rates(h, needed, report)
+    _check_record_count(h, report)
+    return report.problems
 
 
 # --------------------------------------------------------------------------- data

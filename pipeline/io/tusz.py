@@ -43,6 +43,12 @@ class RecordingFiles:
     csv_bi_path: Path
 
 
+def recording_id(subject: str, session: str, token: int) -> str:
+    """``<subject>_s<NNN>_t<NNN>``: the file stem of a recording, as :func:`discover_recordings`
+    parses it (``session`` is ``s<NNN>``, ``token`` the recording's number)."""
+    return f"{subject}_{session}_t{token:03d}"
+
+
 def discover_recordings(root: str | Path) -> tuple[list[RecordingFiles], list[Problem]]:
     """Find every recording under ``root``.
 

@@ -70,7 +70,7 @@ def run(params: Params, name: str) -> dict:
     """
     if name not in DETECTORS:
         raise ValueError(f"unknown detector {name!r}; expected one of {sorted(DETECTORS)}")
-    det = getattr(params.detector, name)
+    det = params.detector.section(name)
     device = resolve_device(params.device)
     paths = windows_paths(params)
     pretrain = None if det.checkpoint is not None else WindowFile(paths["pretrain"])

@@ -135,7 +135,7 @@ def run(params: Params, detector: str, fold: int) -> dict:
     labels = read_labels(params.labels.table_path("labels"))
     folds = pl.read_csv(params.folds.path, schema_overrides={"subject": pl.String})
     latents_path = params.detector.latents_path(detector)
-    layer = getattr(params.detector, detector).latent_layer
+    layer = params.detector.section(detector).latent_layer
     crops = read_crops(latents_path, labels, set(folds["subject"]), layer)
     train, val, test = split_fold(crops, folds, fold, params.train.val_fraction, params.train.seed)
     if len(train) == 0 or len(test) == 0:

@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from pipeline.config import SynthParams
 from pipeline.io.atomic import atomic_path
+from pipeline.io.tusz import recording_id
 from pipeline.registry import NON_SEIZURE_CONCEPTS, REFERENCE_CONCEPTS
 from pipeline.synth.notes import NoteFacts, choose_distractors, write_note
 from pipeline.synth.scalp import region_words, side_of
@@ -299,7 +300,7 @@ def _generate_patient(
     ):
         signal_rng = np.random.default_rng(ss)
         session = session_dir[:4]
-        rec_id = f"{subject}_{session}_t{token:03d}"
+        rec_id = recording_id(subject, session, token)
         folder = root / split / subject / session_dir / montage
         folder.mkdir(parents=True, exist_ok=True)
         events = [Seizure(a, b, k) for (a, b), k in zip(seizures, kinds, strict=True)]

@@ -157,7 +157,7 @@ def l2_penalty(heads: nn.Module, scale_invariant: bool = False) -> torch.Tensor:
     f_NN feed BatchNorm, so the loss cannot see their scale: penalising them
     does not restrain the function, it only shrinks the weights, and under
     Adam, whose steps have a fixed size, shrinking weights makes every step
-    relatively larger, more so the more steps are taken (README, "Heads that
+    relatively larger, more so the more steps are taken (docs/heads.md, "Heads that
     reach the probe"). By default those layers are left out;
     ``scale_invariant=True`` restores the paper's all-layer penalty.
 

@@ -6,7 +6,7 @@ L2 penalty; they differ only in the fields of :class:`Method`. A fold trains
 them all at once, as the slots of one :class:`MethodStack`.
 
 SzXAI is the paper's (2.1, Eq. 1-4) with these changes, each measured on
-DeepSOZ folds 0-2 of the default seed (README, "Heads that reach the probe"):
+DeepSOZ folds 0-2 of the default seed (``docs/heads.md``, "Heads that reach the probe"):
 
 - the pooled concept scores are standardised across the crops of a step
   before the concept layer (:class:`~pipeline.szxai.models.WindowConceptHeads`);

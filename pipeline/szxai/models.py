@@ -5,7 +5,7 @@ axis (one slice per method of Table 1, or per method x hyper-parameter setting),
 and computes all M in one batched matrix product. Slices never mix: each has
 its own weights, BatchNorm statistics and loss term, and Adam updates
 elementwise, so training M stacked heads gives each the trajectory it would
-have alone (``tests/test_szxai.py`` checks this), at the cost of one pass.
+have alone (``tests/szxai/test_szxai.py`` checks this), at the cost of one pass.
 
 Window-level layers only ever see the real (non-padding) windows, so padding
 changes neither BatchNorm statistics nor pooled scores.
@@ -248,7 +248,7 @@ class WindowConceptHeads(_ConceptSpaceModule):
     addition to paper 2.1): pooled cosines of different crops differ by about
     1e-2 while the concept layer starts from weights of about 0.2, so without
     it the logits hardly depend on the crop and the L2 penalty keeps them so
-    (README, "Why SzXAI needed a score normalisation").
+    (docs/heads.md, "Why SzXAI needed a score normalisation").
 
     With the MLP encoder and attention pooling a slice is the SzXAI head (paper
     2.1); with a single Linear encoder and average pooling it is the model of

@@ -6,7 +6,6 @@ import numpy as np
 import polars as pl
 import pytest
 import yaml
-from text_helpers import write_vectors
 
 from pipeline.config import ConceptParams, LLMParams
 from pipeline.registry import REFERENCE_CONCEPTS
@@ -27,6 +26,7 @@ from pipeline.text.concept_bank import (
 )
 from pipeline.text.embed import GensimEmbedder
 from pipeline.text.llm import LLM
+from tests.helpers.text import write_vectors
 
 SEED_FILE = "data/concepts/seed_bank.yaml"
 
@@ -155,12 +155,10 @@ def test_llm_proposals_are_parsed_and_cached(tmp_path):
     assert again.model_calls == 0
 
 
-def test_build_bank_without_llm_is_the_seed_bank(tmp_path):
-    from text_helpers import reference_embedder
-
+def test_build_bank_without_llm_is_the_seed_bank(tmp_path, ref_embedder):
     seeds = [{"name": n, "side": "seizure" if i < 10 else "non-seizure", "group": "spiking"}
              for i, n in enumerate(REFERENCE_CONCEPTS)]  # fmt: skip
     params = ConceptParams(seed_bank=_write_seeds(tmp_path / "s.yaml", seeds))
-    bank, _, proposals = build_bank(None, reference_embedder(tmp_path), params)
+    bank, _, proposals = build_bank(None, ref_embedder, params)
     assert [c.name for c in bank] == list(REFERENCE_CONCEPTS) and not proposals
     assert name_warnings(bank) == []

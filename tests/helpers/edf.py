@@ -9,9 +9,10 @@ import pyedflib
 from pyedflib import highlevel
 
 from pipeline.io.edf import SIGNAL_FIELDS
+from tests.helpers import DATA
 
 #: Real TUSZ-layout fixtures (MIT, epilepsy2bids): white-noise EDF stubs with real headers.
-FIXTURES = Path(__file__).parent / "data" / "tusz_layout"
+FIXTURES = DATA / "tusz_layout"
 
 LABELS = ["EEG FP1-REF", "EEG FP2-REF", "EEG CZ-REF", "EKG"]
 

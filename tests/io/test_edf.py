@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pyedflib
 import pytest
-from edf_helpers import DAMAGE, FIXTURES, LABELS, write_edf
 
 from pipeline.io.edf import ANNOTATION_LABELS, EdfError, normalize_label, read_edf, validate_edf
+from tests.helpers.edf import DAMAGE, FIXTURES, LABELS, write_edf
 
 PYEDFLIB_DATA = Path(pyedflib.__file__).parent / "tests" / "data"
 
@@ -140,7 +140,7 @@ def test_short_file_and_discontinuous(tmp_path):
 
 
 def test_unneeded_channel_calibration_only_warns(tmp_path):
-    from edf_helpers import patch_signal_field
+    from tests.helpers.edf import patch_signal_field
 
     path = tmp_path / "w.edf"
     write_edf(path)

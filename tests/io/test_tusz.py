@@ -6,7 +6,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from edf_helpers import FIXTURES
 
 from pipeline.io.tusz import (
     AnnotationError,
@@ -15,6 +14,7 @@ from pipeline.io.tusz import (
     parse_csv_bi,
     seizure_intervals,
 )
+from tests.helpers.edf import FIXTURES
 
 T001 = FIXTURES / "dev/aaaaaool/s004_2013/01_tcp_ar/aaaaaool_s004_t001.csv_bi"
 T002 = FIXTURES / "dev/aaaaaool/s004_2013/01_tcp_ar/aaaaaool_s004_t002.csv_bi"
@@ -125,3 +125,16 @@ def test_notes(tmp_path):
     assert any(n.text.endswith("é") and "latin" in n.path for n in notes)
     codes = sorted((p.problem, p.severity) for p in problems)
     assert codes == [("empty_note", "rejected"), ("note_encoding", "repaired")]
+
+
+def test_the_recording_id_the_generator_writes_is_one_discovery_parses(tmp_path):
+    from pipeline.io.tusz import discover_recordings, recording_id
+
+    stem = recording_id("aaaaaaac", "s002", 7)
+    folder = tmp_path / "dev" / "aaaaaaac" / "s002_2003" / "01_tcp_ar"
+    folder.mkdir(parents=True)
+    (folder / f"{stem}.edf").write_bytes(b"")
+    (folder / f"{stem}.csv_bi").write_text("")
+    recordings, problems = discover_recordings(tmp_path)
+    assert problems == [] and [r.recording_id for r in recordings] == ["aaaaaaac_s002_t007"]
+    assert (recordings[0].session, recordings[0].token) == ("s002", "t007")

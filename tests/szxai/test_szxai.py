@@ -31,7 +31,7 @@ from pipeline.szxai.training import (
     sample_windows,
     validation_losses,
 )
-from tests.szxai_helpers import N_CONCEPTS, SEIZURE_SIDE, cohort_params, make_cohort
+from tests.helpers.szxai import N_CONCEPTS, SEIZURE_SIDE, cohort_params, make_cohort
 
 TAU = 0.07
 
@@ -294,11 +294,9 @@ def test_detector_stays_frozen_while_the_head_trains(tmp_path):
     assert any(not torch.equal(a, b) for a, b in zip(head_before, head.parameters(), strict=True))
 
 
-def test_szxai_learns_concepts_that_the_latents_carry(tmp_path):
-    paths = make_cohort(tmp_path, n_subjects=24, strength=3.0)
+def test_szxai_learns_concepts_that_the_latents_carry(tmp_path, cohort):
+    paths, folds, crops = cohort
     params = cohort_params(tmp_path)
-    folds = pl.read_csv(paths["folds"])
-    crops = read_crops(paths["latents"], read_labels(paths["labels"]), set(folds["subject"]))
     train, val, test = split_fold(crops, folds, 0, 0.2, params.seed)
     concepts = read_concepts(paths["bank"])
     weights = torch.from_numpy(concept_weights(np.concatenate([train.labels, val.labels])))

@@ -7,7 +7,6 @@ import json
 import numpy as np
 import polars as pl
 import pytest
-from text_helpers import reference_bank, reference_embedder, write_vectors
 
 from pipeline.config import LabelParams, LLMParams
 from pipeline.registry import REFERENCE_CONCEPTS
@@ -24,6 +23,7 @@ from pipeline.text.labels import (
 from pipeline.text.lexicon import find_mentions
 from pipeline.text.llm import LLM
 from pipeline.text.quality import load_truth, plot_quality, quality_report
+from tests.helpers.text import reference_bank, write_vectors
 
 PLED = REFERENCE_CONCEPTS.index("PLED")
 SPIKE = REFERENCE_CONCEPTS.index("spike")
@@ -36,24 +36,19 @@ def _notes(*rows) -> pl.DataFrame:
     )
 
 
-@pytest.fixture
-def embedder(tmp_path):
-    return reference_embedder(tmp_path)
-
-
 def _present(run, subject) -> set[str]:
     row = run.labels.filter(pl.col("subject") == subject)["labels"].to_list()[0]
     return {REFERENCE_CONCEPTS[i] for i, bit in enumerate(row) if bit}
 
 
-def test_negated_pled_stays_off_and_affirmed_pled_switches_on(embedder):
+def test_negated_pled_stays_off_and_affirmed_pled_switches_on(ref_embedder):
     notes = _notes(
         ("p1", "DESCRIPTION OF THE RECORD: No PLEDs. Frequent spikes were recorded."),
         ("p2", "IMPRESSION: PLEDs were seen over the left hemisphere."),
         ("p3", "CLINICAL HISTORY: prior EEG with PLEDs.\nIMPRESSION: Normal EEG."),
     )
     params = LabelParams(use_llm=False)
-    run = run_labels(notes, reference_bank(), None, embedder, params, progress=False)
+    run = run_labels(notes, reference_bank(), None, ref_embedder, params, progress=False)
     assert _present(run, "p1") == {"spike"}
     assert _present(run, "p2") == {"PLED"}
     assert _present(run, "p3") == set()  # history is not this recording
@@ -61,13 +56,13 @@ def test_negated_pled_stays_off_and_affirmed_pled_switches_on(embedder):
     assert terms.filter(pl.col("lexicon_concept") == "PLED")["fate"].to_list() == ["negated"]
 
 
-def test_labels_and_evidence_tables(embedder):
+def test_labels_and_evidence_tables(ref_embedder):
     notes = _notes(
         ("p1", "Spikes and LPDs. "),
         ("p1", "Burst suppression."),
         ("p2", "Normal record."),
     )
-    run = run_labels(notes, reference_bank(), None, embedder, LabelParams(use_llm=False), False)
+    run = run_labels(notes, reference_bank(), None, ref_embedder, LabelParams(use_llm=False), False)
     assert run.labels.schema == {"subject": pl.String, "labels": pl.Array(pl.Int8, 20),
                                  "n_notes": pl.Int64}  # fmt: skip
     assert run.labels["subject"].to_list() == ["p1", "p2"]
@@ -149,7 +144,7 @@ def test_dictionary_longest_match_and_abbreviations():
     ]  # fmt: skip
 
 
-def test_llm_passes_with_the_real_model_and_a_warm_rerun(tmp_path, embedder):
+def test_llm_passes_with_the_real_model_and_a_warm_rerun(tmp_path, ref_embedder):
     notes = _notes(("p1", "IMPRESSION: Frequent spikes over the left temporal region. "
                           "There is no burst suppression."))  # fmt: skip
     llm = LLM(LLMParams(cache_dir=tmp_path / "cache"))
@@ -161,7 +156,7 @@ def test_llm_passes_with_the_real_model_and_a_warm_rerun(tmp_path, embedder):
     warm = LLM(llm.params)
     assert extract_terms(notes, warm, params, progress=False).equals(terms)
     assert warm.model_calls == 0 and warm.cache_hits == llm.model_calls
-    run = run_labels(notes, reference_bank(), warm, embedder, params, progress=False)
+    run = run_labels(notes, reference_bank(), warm, ref_embedder, params, progress=False)
     assert "burst suppression" not in _present(run, "p1")
     assert "spike" in _present(run, "p1")
 

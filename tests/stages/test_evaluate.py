@@ -36,8 +36,8 @@ from pipeline.config import (
 from pipeline.evaluate.selection import best_fold, heatmap_crops, sample_windows, window_groups
 from pipeline.metrics import TABLE_METRICS, macro_metrics
 from pipeline.stages.evaluate import DETECTORS, Outputs, run_evaluation
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 CONCEPTS = [  # name, side, group: both sides, all four groups, the negative control
     ("spike and wave", "seizure", "spiking"),
     ("high frequency oscillation", "seizure", "spiking"),

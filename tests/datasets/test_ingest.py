@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-from edf_helpers import DAMAGE, FIXTURES, write_edf
 
 from pipeline.config import STANDARD_CHANNELS
 from pipeline.datasets.ingest import ISSUES_SCHEMA, MANIFEST_SCHEMA, ingest_corpus
+from tests.helpers import REPO
+from tests.helpers.edf import DAMAGE, FIXTURES, write_edf
 
 COHORTS = {"train": "pretrain", "dev": "cv", "eval": "cv"}
 CSV_BI = (
@@ -104,7 +105,7 @@ def test_stage_writes_outputs(tmp_path, monkeypatch):
     monkeypatch.setattr("sys.argv", ["ingest.py"])
     import runpy
 
-    runpy.run_path(str(Path(__file__).parents[1] / "stages" / "ingest.py"), run_name="__main__")
+    runpy.run_path(str(REPO / "stages" / "ingest.py"), run_name="__main__")
     assert pl.read_parquet(tmp_path / "m.parquet").height == 1
     assert pl.read_parquet(tmp_path / "n.parquet").height == 0
     assert "no_clinical_note" in pl.read_csv(tmp_path / "i.csv")["problem"].to_list()

@@ -13,18 +13,9 @@ from sklearn.preprocessing import StandardScaler
 from pipeline.registry import REFERENCES
 from pipeline.stages.train import split_fold
 from pipeline.szxai import references
-from pipeline.szxai.data import read_crops, read_labels
 from pipeline.szxai.probe import fit_predict, pool_crops, probe_predict
 from pipeline.szxai.references import read_pooled, reference_predictions
-from tests.szxai_helpers import FEATURE_DIM, PRE_DIM, SEIZURE_SIDE, make_cohort
-
-
-@pytest.fixture
-def cohort(tmp_path):
-    paths = make_cohort(tmp_path, n_subjects=24, strength=3.0)
-    folds = pl.read_csv(paths["folds"])
-    crops = read_crops(paths["latents"], read_labels(paths["labels"]), set(folds["subject"]))
-    return paths, folds, crops
+from tests.helpers.szxai import FEATURE_DIM, PRE_DIM, SEIZURE_SIDE
 
 
 def test_pooling_is_the_p_sz_weighted_mean_per_side_without_padding(cohort):
