@@ -68,11 +68,19 @@ class CompletionCache:
         write_json(self._path(key), record)
 
 
+#: How a completion is computed, part of its cache key: ``fresh-context`` = the
+#: model's KV cache is cleared before every prompt (see :meth:`LLM._generate`).
+#: Entries made before, when a completion could depend on the previous prompt,
+#: are not reused.
+GENERATION = "fresh-context"
+
+
 def cache_key(model_sha256: str, prompt: str, sampling: dict, seed: int) -> str:
     """The cache identity of one completion."""
     return sha256_json(
-        {"model": model_sha256, "prompt": prompt, "sampling": sampling, "seed": seed}
-    )
+        {"model": model_sha256, "prompt": prompt, "sampling": sampling, "seed": seed,
+         "generation": GENERATION}
+    )  # fmt: skip
 
 
 class LLM:
@@ -182,6 +190,13 @@ class LLM:
                 f"prompt of {n_prompt} tokens + max_tokens {sampling['max_tokens']} exceeds "
                 f"llm.n_ctx = {self.params.n_ctx}"
             )
+        # llama-cpp-python keeps the previous prompt's KV cache and evaluates only
+        # the new suffix; the split changes float rounding, so a completion then
+        # depended on which prompt came before it (measured: 1 of 8 few-shot
+        # prompts gave another text in reverse order) and a warm completion cache,
+        # which skips calls, gave other labels than a cold run. A fresh context
+        # per prompt makes every completion a function of its key alone.
+        model.reset()
         out = model.create_completion(prompt=prompt, seed=seed, **sampling)
         return out["choices"][0]["text"]
 

@@ -97,3 +97,33 @@ def test_record_run_returns_the_last_cold_run(tmp_path):
     record_run(tmp_path, "labels", 100.0, {"model_calls": 5})
     cold = record_run(tmp_path, "labels", 3.0, {"model_calls": 0})
     assert cold["seconds"] == 100.0
+
+
+def test_every_completion_starts_from_a_fresh_context(llm, monkeypatch, tmp_path):
+    """The model's KV cache is cleared before each prompt, so order cannot matter."""
+    fresh = LLM(llm.params.model_copy(update={"cache_dir": tmp_path}))
+    model = llm._model()
+    calls = []
+    monkeypatch.setattr(model, "reset", lambda: calls.append("reset"))
+    monkeypatch.setattr(
+        model, "create_completion",
+        lambda **kwargs: calls.append("complete") or {"choices": [{"text": "x"}]},
+    )  # fmt: skip
+    fresh._llama = model
+    fresh.complete("first prompt", seed=5)
+    fresh.complete("second prompt", seed=5)
+    assert calls == ["reset", "complete", "reset", "complete"]
+
+
+def test_completions_do_not_depend_on_the_order_of_prompts(llm, tmp_path):
+    prompts = [findings_prompt(s, 0) for s in (
+        "Rhythmic 3 Hz spike and wave discharges over both hemispheres.",
+        "Left temporal sharp waves and intermittent slowing.",
+        "Periodic lateralized epileptiform discharges over the right hemisphere.",
+    )]  # fmt: skip
+    texts = {}
+    for name, order in (("forward", prompts), ("reverse", prompts[::-1])):
+        run = LLM(llm.params.model_copy(update={"cache_dir": tmp_path / name}))
+        run._llama = llm._model()  # one loaded model, as in a stage
+        texts[name] = {p: run.complete(p, stop=FINDINGS_STOP, seed=7) for p in order}
+    assert texts["forward"] == texts["reverse"]
