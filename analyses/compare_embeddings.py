@@ -36,7 +36,8 @@ from pipeline.text.embed import (
 )
 from pipeline.text.labels import assign_concepts, labels_table
 from pipeline.text.quality import load_truth, quality_report
-from pipeline.text.terms import expand_abbreviations, note_sentences
+from pipeline.text.sections import note_sentences
+from pipeline.text.terms import expand_abbreviations
 
 _RESCORE = ("present", "below threshold", "out of vocabulary")
 

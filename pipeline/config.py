@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pipeline.registry import DETECTOR_NAMES, DETECTOR_WINDOW, METHODS, REFERENCES
 
@@ -335,14 +335,23 @@ class LabelParams(_Section):
     assignment: Literal["all", "best"] = "all"
     #: The terminology-dictionary path (lexicon, abbreviations, negation scope).
     use_dictionary: bool = True
-    #: The paper's two LLM passes (rewrite, then list present findings).
-    use_llm: bool = True
+    #: The LLM passes: ``off`` (the dictionary alone), ``unmatched`` (the paper's two
+    #: passes on the sentences the dictionary found nothing in) or ``paper`` (on
+    #: every sentence). YAML ``true`` / ``false`` read as ``paper`` / ``off``.
+    use_llm: Literal["off", "unmatched", "paper"] = "off"
     #: The rewrite pass (lexical variation) before listing findings.
     rewrite: bool = True
     #: Prompt variations of the "list present findings" pass.
     n_variations: int = Field(2, ge=1)
-    #: Note sections that describe history, not this recording: never labelled.
-    skip_sections: tuple[str, ...] = ("CLINICAL HISTORY", "MEDICATIONS", "HISTORY")
+    #: Characters of a note's examined text sent to the LLM at most (its first
+    #: sentences); the rest is read by the dictionary alone, with a warning row.
+    llm_max_chars: int = Field(6000, ge=1)
+    #: Note sections that describe the patient's past, not this recording: never
+    #: labelled. A header is left out when it contains one of these as whole words.
+    skip_sections: tuple[str, ...] = (
+        "HISTORY", "MEDICATIONS", "MEDICATION", "MEDS", "REASON FOR", "INDICATION",
+        "INDICATIONS", "REFERRING DIAGNOSIS", "CLINICAL INFORMATION",
+    )  # fmt: skip
     out_dir: Path = Path("data/labels")
     #: Ground truth for the quality report: the synthetic truth JSON, or a CSV with
     #: a ``subject`` column and one 0/1 column per concept name (hand-labelled
@@ -350,6 +359,15 @@ class LabelParams(_Section):
     truth_path: Path | None = None
     quality_path: Path = Path("reports/labels_quality.json")
     figure_path: Path = Path("reports/figures/labels_quality.png")
+    #: Notes with nothing examined, no finding, or a truncated LLM pass.
+    issues_path: Path = Path("reports/labels_issues.csv")
+
+    @field_validator("use_llm", mode="before")
+    @classmethod
+    def _bool_llm(cls, value: object) -> object:
+        if isinstance(value, bool):
+            return "paper" if value else "off"
+        return value
 
     def table_path(self, name: str) -> Path:
         """``<out_dir>/<name>.parquet`` for ``name`` in labels, evidence, terms."""

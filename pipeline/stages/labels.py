@@ -74,18 +74,21 @@ def write_quality(params: Params, run: LabelRun, names: list[str], embedder_name
 
 
 def run(params: Params) -> LabelsStage:
-    """Write ``labels.out_dir`` (labels, evidence, terms), the quality JSON and figure."""
+    """Write ``labels.out_dir`` (labels, evidence, terms), the issues CSV, the quality JSON
+    and figure."""
     started = time.perf_counter()
     lp = params.labels
     notes = cv_notes(params)
     bank = read_bank(params.concepts.bank_path)
-    llm = LLM(params.llm) if lp.use_llm else None
+    llm = LLM(params.llm) if lp.use_llm != "off" else None
     embedder = make_embedder(params.embeddings)
     labels = run_labels(notes, bank, llm, embedder, lp)
     with atomic_path(lp.out_dir) as tmp:
         tmp.mkdir(parents=True)
         for name in ("labels", "evidence", "terms"):
             getattr(labels, name).write_parquet(tmp / lp.table_path(name).name)
+    with atomic_path(lp.issues_path) as tmp:
+        labels.issues.write_csv(tmp)
     quality = write_quality(params, labels, [c.name for c in bank], embedder.name)
     seconds = time.perf_counter() - started
     stats = llm.stats() if llm else {"model_calls": 0, "cache_hits": 0, "model_seconds": 0.0}

@@ -33,13 +33,13 @@ from .embed import Embedder, similarity
 from .lexicon import find_mentions
 from .llm import LLM
 from .prompts import FINDINGS_STOP, REWRITE_STOP, findings_prompt, rewrite_prompt
+from .sections import note_sentences
 from .terms import (
     clean_term,
     content_stems,
     expand_abbreviations,
     find_triggers,
     negated_tokens,
-    note_sentences,
     parse_list_output,
     starts_negated,
     stem,
@@ -54,6 +54,11 @@ TERM_SCHEMA = {
     "subject": pl.String, "session": pl.String, "sentence_id": pl.Int64,
     "sentence": pl.String, "source": pl.String, "variation": pl.Int64, "raw": pl.String,
     "term": pl.String, "lexicon_concept": pl.String, "fate": pl.String,
+}  # fmt: skip
+#: One row per note the extractor could not read fully (``labels.issues_path``).
+ISSUE_SCHEMA = {
+    "subject": pl.String, "session": pl.String, "severity": pl.String, "problem": pl.String,
+    "detail": pl.String,
 }  # fmt: skip
 EVIDENCE_SCHEMA = {
     "subject": pl.String, "session": pl.String, "concept_index": pl.Int64,
@@ -165,9 +170,46 @@ def _has_words(sentence: str) -> bool:
     return sum(t.isalpha() for t in tokenize(sentence)) >= 3
 
 
+def _issue(note: dict, severity: str, problem: str, detail: str) -> dict:
+    return {"subject": note["subject"], "session": note["session"], "severity": severity,
+            "problem": problem, "detail": detail}  # fmt: skip
+
+
+def llm_sentences(
+    sentences: list[str], dictionary_hits: list[bool], params: LabelParams
+) -> tuple[list[str], int]:
+    """The sentences of one note the LLM reads, within ``params.llm_max_chars``.
+
+    ``paper`` sends every sentence with words, ``unmatched`` only those without
+    a dictionary mention (negated or not), ``off`` none. Returns the sentences
+    and how many wanted ones the character budget left out.
+    """
+    if params.use_llm == "off":
+        return [], 0
+    wanted = [
+        s for s, hit in zip(sentences, dictionary_hits, strict=True)
+        if _has_words(s) and not (params.use_llm == "unmatched" and hit)
+    ]  # fmt: skip
+    asked, used = [], 0
+    for sentence in dict.fromkeys(wanted):  # a repeated sentence is asked once
+        if used + len(sentence) > params.llm_max_chars:
+            break
+        asked.append(sentence)
+        used += len(sentence)
+    return asked, len(dict.fromkeys(wanted)) - len(asked)
+
+
+@dataclass
+class Extraction:
+    """Candidate terms of every note (:data:`TERM_SCHEMA`) and the notes' issues."""
+
+    terms: pl.DataFrame
+    issues: pl.DataFrame
+
+
 def extract_terms(
     notes: pl.DataFrame, llm: LLM | None, params: LabelParams, progress: bool = True
-) -> pl.DataFrame:
+) -> Extraction:
     """Every candidate term of every note sentence, with its fate (no embedding yet).
 
     Parameters
@@ -175,31 +217,56 @@ def extract_terms(
     notes : DataFrame
         Columns ``subject``, ``session``, ``text`` (``data/interim/notes.parquet``).
     llm : LLM or None
-        Needed when ``params.use_llm``.
+        Needed unless ``params.use_llm`` is ``off``.
     params : LabelParams
 
     Returns
     -------
-    DataFrame
-        One row per candidate term (schema :data:`TERM_SCHEMA`).
+    Extraction
+        One row per candidate term; an issue row per note whose examined text is
+        empty (``nothing examined``) or whose LLM pass hit the character budget
+        (``llm budget``).
     """
-    if params.use_llm and llm is None:
-        raise ValueError("labels.use_llm is true but no LLM was given")
+    if params.use_llm != "off" and llm is None:
+        raise ValueError(f"labels.use_llm is {params.use_llm} but no LLM was given")
     rows: list[dict] = []
+    issues: list[dict] = []
     iterator = notes.iter_rows(named=True)
     if progress:
         iterator = tqdm(iterator, total=notes.height, desc="labels: notes", unit="note")
     for note in iterator:
-        sentences = [s for _, s in note_sentences(note["text"], params.skip_sections)]
-        asked = [s for s in sentences if _has_words(s)] if params.use_llm else []
+        sentences = [s for _, s in note_sentences(note["text"] or "", params.skip_sections)]
+        if not sentences:
+            issues.append(_issue(note, "warning", "nothing examined",
+                                 "no text outside the left-out sections "
+                                 f"({', '.join(params.skip_sections)})"))  # fmt: skip
+        found = [dictionary_terms(s) for s in sentences]
+        asked, left_out = llm_sentences(sentences, [bool(f) for f in found], params)
+        if not params.use_dictionary:
+            found = [[] for _ in sentences]
+        if left_out:
+            detail = (f"{left_out} sentence(s) past labels.llm_max_chars="
+                      f"{params.llm_max_chars} read by the dictionary only")  # fmt: skip
+            issues.append(_issue(note, "warning", "llm budget", detail))
         answers = dict(zip(asked, llm_terms(asked, llm, params), strict=True)) if asked else {}
         for sid, sentence in enumerate(sentences):
-            found = dictionary_terms(sentence) if params.use_dictionary else []
-            found += answers.get(sentence, [])
-            for row in found:
+            for row in found[sid] + answers.get(sentence, []):
                 rows.append({"subject": note["subject"], "session": note["session"],
                              "sentence_id": sid, "sentence": sentence, **row})  # fmt: skip
-    return pl.DataFrame(rows, schema=TERM_SCHEMA)
+    return Extraction(
+        pl.DataFrame(rows, schema=TERM_SCHEMA), pl.DataFrame(issues, schema=ISSUE_SCHEMA)
+    )
+
+
+def no_finding_issues(notes: pl.DataFrame, evidence: pl.DataFrame) -> pl.DataFrame:
+    """An ``info`` row per note that gave no evidence at all (its patient may still have labels)."""
+    found = evidence.select("subject", "session").unique()
+    empty = notes.select("subject", "session").join(found, on=["subject", "session"], how="anti")
+    return pl.DataFrame(
+        [_issue(n, "info", "no finding", "no term reached any concept")
+         for n in empty.iter_rows(named=True)],
+        schema=ISSUE_SCHEMA,
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- concept assignment
@@ -315,6 +382,7 @@ class LabelRun:
     labels: pl.DataFrame
     evidence: pl.DataFrame
     terms: pl.DataFrame
+    issues: pl.DataFrame
     seconds_extract: float
     seconds_assign: float
 
@@ -329,16 +397,18 @@ def run_labels(
 ) -> LabelRun:
     """Notes -> terms -> evidence -> per-patient labels."""
     started = time.perf_counter()
-    terms = extract_terms(notes, llm, params, progress)
+    extraction = extract_terms(notes, llm, params, progress)
     extracted = time.perf_counter()
     assignment = assign_concepts(
-        terms, bank, embedder, params.threshold, params.similarity, params.assignment
+        extraction.terms, bank, embedder, params.threshold, params.similarity, params.assignment
     )
     labels = labels_table(assignment.evidence, notes, len(bank))
+    issues = pl.concat([extraction.issues, no_finding_issues(notes, assignment.evidence)])
     return LabelRun(
         labels,
         assignment.evidence.sort("subject", "concept_index", "source"),
         assignment.terms,
+        issues.sort("subject", "session", "problem"),
         extracted - started,
         time.perf_counter() - extracted,
     )

@@ -3,7 +3,8 @@
 Written from clinical EEG terminology (ACNS 2012/2021 standardized terminology,
 the ACNS glossary of EEG terms and common report usage), independently of the
 synthetic corpus generator, so that label quality is not measured on the
-generator's own words. Seed 002's recipe: a dictionary of technical synonyms
+generator's own words, and extended with the wordings of the maintained HED-SCORE
+terminology (:mod:`pipeline.text.score`). Seed 002's recipe: a dictionary of technical synonyms
 and abbreviations per concept, matched longest-first over sentences, with
 negated mentions removed by :mod:`pipeline.text.terms`.
 
@@ -17,9 +18,11 @@ own concept, unless a clinician renamed it in the seed bank).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
+from .score import score_vocabulary
 from .terms import expand_abbreviations, negated_tokens, tokenize
 
 _LATERAL = r"laterali[sz]ed"
@@ -164,12 +167,26 @@ class Mention:
     negated: bool
 
 
+def phrase_pattern(phrase: str) -> str:
+    """A lower-case phrase as a pattern whose last word may be plural ("polysharp waves?")."""
+    words = [re.escape(w) for w in phrase.split()]
+    last = words[-1]
+    words[-1] = last[:-1] + "s?" if last.endswith("s") else last + "(?:s|es)?"
+    return " ".join(words)
+
+
+def _bounded(patterns: Iterable[str]) -> re.Pattern[str]:
+    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(patterns) + r")(?![a-z0-9])")
+
+
 @cache
-def _compiled() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return tuple(
-        (name, re.compile(r"(?<![a-z0-9])(?:" + "|".join(patterns) + r")(?![a-z0-9])"))
-        for name, patterns in LEXICON.items()
-    )
+def _compiled() -> tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]:
+    """``(concepts, pattern)``: ours (one concept each), then HED-SCORE's wordings."""
+    ours = [((name,), _bounded(patterns)) for name, patterns in LEXICON.items()]
+    score: dict[tuple[str, ...], list[str]] = {}
+    for term in score_vocabulary().terms:
+        score.setdefault(term.concepts, []).append(phrase_pattern(term.phrase))
+    return tuple(ours + [(concepts, _bounded(p)) for concepts, p in score.items()])
 
 
 def _token_index(tokens: list[str]) -> list[int]:
@@ -209,23 +226,23 @@ def find_mentions(sentence: str) -> list[Mention]:
     starts = _token_index(tokens)
     token_at = {offset: i for i, offset in enumerate(starts)}
     candidates = []
-    for name, pattern in _compiled():
+    for order, (names, pattern) in enumerate(_compiled()):
         for match in pattern.finditer(text):
             if match.start() not in token_at:
                 continue
             first = token_at[match.start()]
             last = first + len(match.group(0).split())
-            candidates.append((last - first, len(match.group(0)), first, last, name))
-    # Longest (in tokens, then characters) first; earlier concept wins a tie.
-    candidates.sort(key=lambda c: (-c[0], -c[1], c[2]))
+            candidates.append((last - first, len(match.group(0)), first, order, last, names))
+    # Longest (in tokens, then characters) first; our own entry wins a tie, in LEXICON order.
+    candidates.sort(key=lambda c: (-c[0], -c[1], c[2], c[3]))
     taken: set[int] = set()
     chosen = []
-    for _, _, first, last, name in candidates:
+    for _, _, first, _, last, names in candidates:
         if taken.isdisjoint(range(first, last)):
             taken.update(range(first, last))
-            chosen.append((first, last, name))
+            chosen += [(first, last, name) for name in names]
     negated = negated_tokens(tokens)
     return [
         Mention(name, " ".join(tokens[first:last]), first, last, any(negated[first:last]))
-        for first, last, name in sorted(chosen)
+        for first, last, name in sorted(chosen, key=lambda c: c[:2])
     ]

@@ -1,7 +1,6 @@
 """Clinical-text clean-up shared by the dictionary and the LLM paths.
 
-Notes are split into sections (history is not this recording's EEG) and
-sentences; abbreviations are expanded before anything is matched; negation
+Abbreviations are expanded before anything is matched; negation
 follows NegEx (Chapman et al. 2001) with clause-aware scopes instead of a fixed
 word window, because EEG reports list findings ("no spikes, sharp waves or
 PLEDs were seen") further than NegEx's five words.
@@ -11,6 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+
+from .score import score_vocabulary
 
 # --------------------------------------------------------------------------- abbreviations
 
@@ -66,8 +68,22 @@ _CS_PATTERN = re.compile(
 )
 
 
+@cache
+def _score_pattern() -> tuple[dict[str, str], re.Pattern[str] | None]:
+    """HED-SCORE abbreviations we do not list, matched in capitals only ("BETS", not "bets")."""
+    extra = {
+        a: p for a, p in score_vocabulary().abbreviations.items() if a.upper() not in ABBREVIATIONS
+    }
+    if not extra:
+        return extra, None
+    return extra, re.compile(r"\b(" + "|".join(sorted(extra, key=len, reverse=True)) + r")s?\b")
+
+
 def expand_abbreviations(text: str) -> str:
     """Replace EEG abbreviations (with or without plural ``s``) by their expansion.
+
+    Ours (:data:`ABBREVIATIONS`, :data:`CASE_SENSITIVE_ABBREVIATIONS`) and those
+    HED-SCORE defines (:mod:`pipeline.text.score`).
 
     Examples
     --------
@@ -75,7 +91,9 @@ def expand_abbreviations(text: str) -> str:
     'Frequent periodic lateralized epileptiform discharges and high frequency oscillations; no spike and wave.'
     """  # noqa: E501
     text = _CI_PATTERN.sub(lambda m: ABBREVIATIONS[m.group(1).upper()], text)
-    return _CS_PATTERN.sub(lambda m: CASE_SENSITIVE_ABBREVIATIONS[m.group(1)], text)
+    text = _CS_PATTERN.sub(lambda m: CASE_SENSITIVE_ABBREVIATIONS[m.group(1)], text)
+    extra, pattern = _score_pattern()
+    return pattern.sub(lambda m: extra[m.group(1)], text) if pattern else text
 
 
 # --------------------------------------------------------------------------- normalisation
@@ -123,60 +141,6 @@ def stem(word: str) -> str:
             word = word[: -len(suffix)]
             break
     return word[:4]
-
-
-# --------------------------------------------------------------------------- sections, sentences
-
-_SECTION = re.compile(r"^[ \t]*([A-Z][A-Z /&()-]{1,60}[A-Z)])[ \t]*:", re.MULTILINE)
-
-
-def split_sections(text: str) -> list[tuple[str, str]]:
-    """Split a report into ``(SECTION NAME, body)`` pairs by its upper-case headers.
-
-    Text before the first header (or a note without headers) has the name ``""``.
-    """
-    out: list[tuple[str, str]] = []
-    matches = list(_SECTION.finditer(text))
-    start, name = 0, ""
-    for match in matches:
-        if text[start : match.start()].strip():
-            out.append((name, text[start : match.start()].strip()))
-        name, start = match.group(1).strip(), match.end()
-    if text[start:].strip():
-        out.append((name, text[start:].strip()))
-    return out
-
-
-#: Tokens after which a full stop does not end a sentence.
-_NO_BREAK = ("dr", "e.g", "i.e", "approx", "vs", "etc", "mr", "mrs", "ms", "fig")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])|\n\s*\n|\n(?=\s*[-*•])")
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a section body; abbreviations and decimals do not split."""
-    pieces = _SENTENCE_END.split(text)
-    sentences: list[str] = []
-    for piece in pieces:
-        piece = " ".join(piece.split())
-        if not piece:
-            continue
-        previous = sentences[-1].rsplit(" ", 1)[-1].lower().rstrip(".") if sentences else ""
-        if sentences and previous in _NO_BREAK:
-            sentences[-1] = f"{sentences[-1]} {piece}"
-        else:
-            sentences.append(piece)
-    return sentences
-
-
-def note_sentences(text: str, skip_sections: tuple[str, ...] = ()) -> list[tuple[str, str]]:
-    """``(section, sentence)`` pairs of a note, without the skipped sections."""
-    skip = {s.upper() for s in skip_sections}
-    return [
-        (section, sentence)
-        for section, body in split_sections(text)
-        if section.upper() not in skip
-        for sentence in split_sentences(body)
-    ]
 
 
 # --------------------------------------------------------------------------- negation

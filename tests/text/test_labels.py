@@ -148,13 +148,13 @@ def test_llm_passes_with_the_real_model_and_a_warm_rerun(tmp_path, ref_embedder)
     notes = _notes(("p1", "IMPRESSION: Frequent spikes over the left temporal region. "
                           "There is no burst suppression."))  # fmt: skip
     llm = LLM(LLMParams(cache_dir=tmp_path / "cache"))
-    params = LabelParams(n_variations=2)
-    terms = extract_terms(notes, llm, params, progress=False)
+    params = LabelParams(use_llm="paper", n_variations=2)
+    terms = extract_terms(notes, llm, params, progress=False).terms
     assert llm.model_calls == 2 * (1 + params.n_variations)  # rewrite + 2 variations, 2 sentences
     llm_rows = terms.filter(pl.col("source") == "llm")
     assert set(llm_rows["fate"]) <= {"kept", "negated", "ungrounded", "malformed"}
     warm = LLM(llm.params)
-    assert extract_terms(notes, warm, params, progress=False).equals(terms)
+    assert extract_terms(notes, warm, params, progress=False).terms.equals(terms)
     assert warm.model_calls == 0 and warm.cache_hits == llm.model_calls
     run = run_labels(notes, reference_bank(), warm, ref_embedder, params, progress=False)
     assert "burst suppression" not in _present(run, "p1")
@@ -212,3 +212,56 @@ def test_quality_truth_is_what_the_note_reports(tmp_path):
     truth_file.write_text(json.dumps({"concepts": ["x", "y"], "patients": [
         {"subject": "a", "planted_bits": [1, 1], "reported_bits": [1, 0]}]}))  # fmt: skip
     assert load_truth(truth_file, ["x", "y"])["a"].tolist() == [1, 0]
+
+
+def test_issue_rows_for_unread_notes(ref_embedder):
+    notes = _notes(
+        ("p1", "CLINICAL HISTORY: Seizures.\nMEDICATIONS: Keppra."),
+        ("p2", "IMPRESSION: Normal EEG."),
+        ("p3", "IMPRESSION: Spikes over the left temporal region."),
+    )
+    run = run_labels(notes, reference_bank(), None, ref_embedder, LabelParams(), progress=False)
+    assert run.issues.select("subject", "problem").rows() == [
+        ("p1", "no finding"), ("p1", "nothing examined"), ("p2", "no finding"),
+    ]  # fmt: skip
+
+
+class _EchoLLM:
+    """Stands in for the model: answers every prompt with nothing, counts the calls."""
+
+    def __init__(self):
+        self.params = LLMParams()
+        self.prompts = []
+
+    def complete(self, prompt, **_):
+        self.prompts.append(prompt)
+        return ""
+
+
+@pytest.mark.parametrize(("mode", "asked"), [("off", 0), ("unmatched", 1), ("paper", 2)])
+def test_llm_modes_choose_the_sentences(mode, asked):
+    notes = _notes(("p1", "IMPRESSION: Frequent spikes over the left. The patient was drowsy."))
+    llm = _EchoLLM()
+    params = LabelParams(use_llm=mode, rewrite=False, n_variations=1)
+    extract_terms(notes, llm if mode != "off" else None, params, progress=False)
+    assert len(llm.prompts) == asked
+    if mode == "unmatched":
+        # Only the sentence without a dictionary hit is sent.
+        assert "The patient was drowsy." in llm.prompts[0]
+        assert "Frequent spikes over the left." not in llm.prompts[0]
+
+
+def test_llm_budget_truncates_with_a_warning():
+    sentences = " ".join(f"Sentence number {i} describes the patient." for i in range(10))
+    notes = _notes(("p1", sentences))
+    llm = _EchoLLM()
+    params = LabelParams(use_llm="paper", rewrite=False, n_variations=1, llm_max_chars=100)
+    extraction = extract_terms(notes, llm, params, progress=False)
+    assert len(llm.prompts) == 2  # two 37-character sentences fit in 100
+    (issue,) = extraction.issues.rows(named=True)
+    assert issue["problem"] == "llm budget" and issue["detail"].startswith("8 sentence(s)")
+
+
+def test_boolean_use_llm_reads_as_a_mode():
+    assert LabelParams(use_llm=True).use_llm == "paper"
+    assert LabelParams(use_llm=False).use_llm == "off"

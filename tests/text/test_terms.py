@@ -1,4 +1,4 @@
-"""Text clean-up: abbreviations, sections and sentences, negation scope, LLM output parsing."""
+"""Text clean-up: abbreviations, negation scope, LLM output parsing."""
 
 from __future__ import annotations
 
@@ -9,10 +9,7 @@ from pipeline.text.terms import (
     content_stems,
     expand_abbreviations,
     negated_tokens,
-    note_sentences,
     parse_list_output,
-    split_sections,
-    split_sentences,
     starts_negated,
     tokenize,
 )
@@ -47,29 +44,6 @@ def test_ambiguous_short_abbreviations_need_capitals():
 def test_tokenize_splits_hyphens_and_keeps_clause_punctuation():
     assert tokenize("Spike-and-wave, 2.5 Hz; PDR/alpha") == [
         "spike", "and", "wave", ",", "2.5", "hz", ";", "pdr", "alpha",
-    ]  # fmt: skip
-
-
-def test_sections_and_sentences():
-    note = (
-        "CLINICAL HISTORY: 30 year old with spells. Prior EEG showed spikes.\n"
-        "MEDICATIONS: Keppra.\n"
-        "DESCRIPTION OF THE RECORD: The background is 9.5 Hz. Dr. Smith read it.\n\n"
-        "IMPRESSION: Abnormal EEG."
-    )
-    sections = dict(split_sections(note))
-    assert set(sections) == {"CLINICAL HISTORY", "MEDICATIONS", "DESCRIPTION OF THE RECORD",
-                             "IMPRESSION"}  # fmt: skip
-    assert split_sentences(sections["DESCRIPTION OF THE RECORD"]) == [
-        "The background is 9.5 Hz.", "Dr. Smith read it.",
-    ]  # fmt: skip
-    kept = note_sentences(note, ("CLINICAL HISTORY", "MEDICATIONS"))
-    assert [s for s, _ in kept] == ["DESCRIPTION OF THE RECORD"] * 2 + ["IMPRESSION"]
-
-
-def test_note_without_headers_is_one_section():
-    assert note_sentences("Spikes were seen. No slowing.") == [
-        ("", "Spikes were seen."), ("", "No slowing."),
     ]  # fmt: skip
 
 
