@@ -14,7 +14,7 @@ corpus truth (macro recall and specificity per set).
 medspacy is not a dependency of the pipeline (spaCy and its models are large and
 its pins clash with ours); run this in a separate environment::
 
-    python -m venv /tmp/mvenv && /tmp/mvenv/bin/pip install medspacy "spacy>=3.8" hedtools polars
+    python -m venv /tmp/mvenv && /tmp/mvenv/bin/pip install medspacy "spacy>=3.8" hedtools polars scipy scikit-learn pydantic pyyaml
     PYTHONPATH=. /tmp/mvenv/bin/python analyses/compare_negation.py
 
 Usage: ``python analyses/compare_negation.py [--reports DIR ...] [--synthetic]``
@@ -102,9 +102,8 @@ def score(found: dict[str, set[str]], truth: dict[str, np.ndarray]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--reports", nargs="*", type=Path,
-                        default=[Path("tests/data/eeg_reports/dev"),
-                                 Path("tests/data/eeg_reports/test")])  # fmt: skip
+    folders = sorted(p.parent for p in Path("tests/data/eeg_reports").glob("*/labels.csv"))
+    parser.add_argument("--reports", nargs="*", type=Path, default=folders)
     parser.add_argument(
         "--synthetic",
         action="store_true",

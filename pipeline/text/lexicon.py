@@ -26,6 +26,13 @@ from .score import score_vocabulary
 from .terms import expand_abbreviations, negated_tokens, tokenize
 
 _LATERAL = r"laterali[sz]ed"
+#: Words that say where, how often or how fast, not what.
+_QUALIFIER = (
+    r"(?:\d+(?:\.\d+)?|hz|to|and|or|generali[sz]ed|focal|multifocal|diffuse|left|right|"
+    r"bilateral|bilaterally|independent|anterior|mid|posterior|frontal|temporal|central|"
+    r"parietal|occipital|frontotemporal|centrotemporal|frequent|occasional|rare|sporadic|"
+    r"isolated|abundant|brief|runs? of|bursts? of|" + _LATERAL + r")"
+)
 
 #: Concept name -> regular expressions of its surface forms (ACNS wording first).
 LEXICON: dict[str, tuple[str, ...]] = {
@@ -55,7 +62,7 @@ LEXICON: dict[str, tuple[str, ...]] = {
         r"spikes?(?: discharges?| activity| foci| focus| complex\w*)?",
         r"spik(?:ing|y)",
     ),
-    "paroxysmal": (r"paroxysm(?:s|al|ally)?",),
+    "paroxysmal": (r"(?:photo ?)?paroxysm(?:s|al|ally)?",),
     "burst suppression": (
         r"burst (?:suppression|suppressed|attenuation)",
         r"suppression burst",
@@ -89,13 +96,15 @@ LEXICON: dict[str, tuple[str, ...]] = {
         r"lateral rectus spikes?",
     ),
     "postictal": (
-        # "postictal slowing" names one finding (a seed-bank alias of postictal),
-        # so the compound is consumed here rather than also counting as slowing.
+        # "postictal slowing" names one finding (an alias of postictal in the seed
+        # bank and the synthetic corpus), so the compound is not also slowing.
         r"post ?ictal(?:ly)? (?:slowing|slow\w*|delta|theta|suppression|attenuation)"
         r"(?: activity| waves?)?",
         r"post ?ictal\w*",
-        r"(?:following|after) (?:the |each |a |this |these |his |her )?(?:seizures?|events?|"
-        r"ictal (?:events?|episodes?|discharges?)|clinical events?|electrographic seizures?)",
+        # Only with slowing or suppression in the sentence (see _CONTEXTUAL): "normal
+        # alpha activity after the seizure" is not postictal.
+        r"(?:following|after) (?:the |each |a |this |these |his |her )?(?:seizures?|"
+        r"ictal (?:events?|episodes?|discharges?)|electrographic seizures?)",
     ),
     "slowing": (
         r"slowing",
@@ -127,8 +136,11 @@ LEXICON: dict[str, tuple[str, ...]] = {
         # The concept is interictal *activity* (ACNS: interictal epileptiform
         # discharges); "the interictal record/period" only says when, not what.
         # The noun is a lookahead: "interictal spikes" is interictal *and* spike.
-        r"inter ?ictal(?= (?:epileptiform |epileptic )?(?:discharges?|activity|abnormalit\w+|"
-        r"spikes?|sharp waves?|transients?|findings?|epileptiform))",
+        # Location, frequency and rate words may come between ("interictal generalized
+        # 3 hz spike and wave discharges"); verbs may not ("the interictal record showed").
+        r"inter ?ictal(?= (?:" + _QUALIFIER + r" ){0,5}(?:epileptiform |epileptic )?"
+        r"(?:discharges?|activity|abnormalit\w+|spikes?|sharp|polyspikes?|transients?|"
+        r"findings?|epileptiform|foci|focus))",
     ),
     "epileptiform": (
         r"epileptiform(?: discharges?| activity| abnormalit\w+| transients?| features?"
@@ -154,6 +166,20 @@ LEXICON: dict[str, tuple[str, ...]] = {
         r"alpha rhythm",
     ),
 }
+
+
+#: Mentions that only count when the sentence also has one of these word stems:
+#: concept -> (first words of the mention, stems required elsewhere in the sentence).
+_CONTEXTUAL: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "postictal": (("after", "following"), ("slow", "suppress", "attenuat", "delta", "theta")),
+}
+
+
+def _in_context(concept: str, surface: str, tokens: list[str]) -> bool:
+    starts, stems = _CONTEXTUAL.get(concept, ((), ()))
+    if not surface.startswith(starts) or not starts:
+        return True
+    return any(t.startswith(stems) for t in tokens)
 
 
 @dataclass(frozen=True)
@@ -242,7 +268,8 @@ def find_mentions(sentence: str) -> list[Mention]:
             taken.update(range(first, last))
             chosen += [(first, last, name) for name in names]
     negated = negated_tokens(tokens)
-    return [
+    mentions = [
         Mention(name, " ".join(tokens[first:last]), first, last, any(negated[first:last]))
         for first, last, name in sorted(chosen, key=lambda c: c[:2])
     ]
+    return [m for m in mentions if _in_context(m.concept, m.surface, tokens)]

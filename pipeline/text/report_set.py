@@ -21,7 +21,7 @@ import polars as pl
 from pipeline.datasets.ingest import NOTES_SCHEMA
 
 #: An upper-case header inside a one-line report ("... IMPRESSION: ...").
-_INLINE_HEADER = re.compile(r"(?<=\S)[ \t]+(?=[A-Z][A-Z ]{1,40}[A-Z]:)")
+_INLINE_HEADER = re.compile(r"(?<=[^A-Z\s])[ \t]+(?=[A-Z][A-Z ]{1,40}[A-Z]:)")
 
 
 @dataclass(frozen=True)

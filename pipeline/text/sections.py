@@ -10,11 +10,14 @@ report without any header is examined whole.
 
 A header is recognised
 
-- anywhere (inline too) when it is one of :data:`KNOWN_HEADERS` in any spacing,
-  followed by a colon, and written in capitals or capitalised at a sentence start
-  ("IMPRESSION:", "Impression:"; not "two types of seizures:");
+- anywhere (inline too) when it is one of :data:`KNOWN_HEADERS` (or ``DAY n``) in
+  any spacing, followed by a colon, and capitalised or at a sentence start
+  ("IMPRESSION:", "(06/03) Background:", ". impression:"; not "two types of seizures:");
 - at the start of a line when it is any upper-case phrase followed by a colon;
-- alone on its line, without a colon, when it is a known header.
+- alone on its line, without a colon, when it is a known header; and inline without
+  a colon when it is a known header in capitals at a sentence start, followed by a
+  word not in capitals ("... PLEDs. MEDICATIONS Keppra"), or a day of a monitoring
+  report in capitals at a sentence start ("... zone. DAY 1 (06/03) Background: ...").
 
 A left-out section ends at the next header or at its first blank line, so an
 unrecognised header after the history cannot hide the findings below it.
@@ -64,13 +67,27 @@ def _words(header: str) -> str:
 
 _KNOWN = "|".join(_words(h) for h in sorted(KNOWN_HEADERS, key=len, reverse=True))
 _DAY = r"DAY\s+\d{1,3}"
+#: A monitoring report's day header with an optional date in brackets: "DAY 2 (06/04)".
+_DAY_DATED = r"DAY[ \t]+\d{1,3}(?:[ \t]*\([^()\n]{1,24}\))?"
 #: A known header (or DAY n) after the text's start or a non-word character, then a colon.
 _INLINE = re.compile(rf"(?<![\w/-])(?P<name>(?:{_KNOWN}|{_DAY}))\s*:", re.IGNORECASE)
+#: A known header in capitals without a colon, at a sentence start, before a word that is
+#: not in capitals: "... PLEDs. MEDICATIONS Keppra." (a one-line report of colon-less headers).
+_BARE = re.compile(
+    r"(?:^|(?<=[.!?:;]\s))[ \t]*(?P<name>(?:"
+    + "|".join(
+        r"[ \t]+".join(map(re.escape, h.split()))
+        for h in sorted(KNOWN_HEADERS, key=len, reverse=True)
+    )
+    + r"))[ \t]+(?=\d|[A-Z]?[a-z])"
+)
+#: A monitoring report's day in capitals at a sentence start: "... zone. DAY 1 (06/03) ...".
+_DAY_BARE = re.compile(rf"(?:^|(?<=[.!?:;]\s))[ \t]*(?P<name>{_DAY_DATED})(?=\s)", re.M)
 #: Any upper-case phrase at the start of a line, then a colon (an unknown header).
 _LINE_START = re.compile(r"^[ \t]*(?P<name>[A-Z][A-Z0-9 /&()'-]{0,60}[A-Z0-9)])[ \t]*:", re.M)
 #: A known header alone on its line (colon optional).
 _OWN_LINE = re.compile(
-    rf"^[ \t]*(?P<name>(?:{_KNOWN}|{_DAY}))[ \t]*:?[ \t]*$", re.IGNORECASE | re.MULTILINE
+    rf"^[ \t]*(?P<name>(?:{_KNOWN}|{_DAY_DATED}))[ \t]*:?[ \t]*$", re.IGNORECASE | re.MULTILINE
 )
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
@@ -90,19 +107,19 @@ def canonical_header(name: str) -> str:
 
 
 def _written_as_header(text: str, match: re.Match[str]) -> bool:
-    """Capitals, a line start, or a capital after a full stop; not prose ("types of seizures:")."""
+    """Capitals, a line start or a sentence start; not prose ("two types of seizures:")."""
     name = match.group("name")
     line = text[: match.start("name")].rstrip(" \t")
-    if name.isupper() or not line or line.endswith("\n"):
+    if name[0].isupper() or not line or line.endswith("\n"):
         return True
-    return name[0].isupper() and line.rstrip()[-1] in ".!?:;"
+    return line.rstrip()[-1] in ".!?:;"
 
 
 def _headers(text: str) -> list[tuple[int, int, str]]:
     """``(start, end, canonical name)`` of every header, in text order, overlaps removed."""
     found = [
         (m.start("name"), m.end(), canonical_header(m.group("name")))
-        for pattern in (_OWN_LINE, _LINE_START, _INLINE)
+        for pattern in (_OWN_LINE, _LINE_START, _INLINE, _BARE, _DAY_BARE)
         for m in pattern.finditer(text)
         if pattern is not _INLINE or _written_as_header(text, m)
     ]

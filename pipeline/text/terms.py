@@ -172,7 +172,7 @@ PSEUDO_NEGATION = (
 TERMINATION = (
     "but", "however", "although", "though", "yet", "except", "apart from", "aside from",
     "whereas", "while", "which", "with the exception of", "nevertheless", "otherwise",
-    "other than", "besides", ";", ":",
+    "other than", "besides", "only", ";", ":",
 )  # fmt: skip
 #: Finite verbs: a comma or "and" before a clause with one of these starts a new clause.
 FINITE_VERBS = frozenset((

@@ -112,3 +112,22 @@ def test_numbered_items_on_their_own_lines_are_sentences():
     assert split_sentences("Abnormal EEG due to:\n1. Focal slowing\n2. Sharp waves") == [
         "Abnormal EEG due to:", "1. Focal slowing", "2. Sharp waves",
     ]  # fmt: skip
+
+
+def test_colonless_capital_headers_inline():
+    text = "CLINICAL HISTORY 57 year old, PLEDs in 2014. MEDICATIONS Keppra. FINDINGS Slowing."
+    assert _examined(text) == ["Slowing."]
+    # An all-capitals report: "HISTORY OF" followed by capitals is prose, not a header.
+    assert _examined("IMPRESSION: SLOWING. HISTORY OF STROKE.") == [
+        "SLOWING.",
+        "HISTORY OF STROKE.",
+    ]
+
+
+def test_dated_days_and_capitalised_headers_end_the_history_inline():
+    # A monitoring report flattened to one line: the day and "Background:" end the reason.
+    text = "REASON FOR STUDY: Localization. DAY 1 (06/03) Background: Slowing in RH1."
+    assert _examined(text) == ["BACKGROUND.", "Slowing in RH1."]
+    assert _examined("REASON FOR STUDY: Spells.\nDAY 2 (06/04)\nSpikes at T3.") == [
+        "Spikes at T3."
+    ]
