@@ -14,7 +14,9 @@ corpus truth (macro recall and specificity per set).
 medspacy is not a dependency of the pipeline (spaCy and its models are large and
 its pins clash with ours); run this in a separate environment::
 
-    python -m venv /tmp/mvenv && /tmp/mvenv/bin/pip install medspacy "spacy>=3.8" hedtools polars scipy scikit-learn pydantic pyyaml
+    python -m venv /tmp/mvenv
+    /tmp/mvenv/bin/pip install medspacy "spacy>=3.8" hedtools polars scipy scikit-learn
+    /tmp/mvenv/bin/pip install pydantic pyyaml
     PYTHONPATH=. /tmp/mvenv/bin/python analyses/compare_negation.py
 
 Usage: ``python analyses/compare_negation.py [--reports DIR ...] [--synthetic]``

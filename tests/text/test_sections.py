@@ -128,6 +128,4 @@ def test_dated_days_and_capitalised_headers_end_the_history_inline():
     # A monitoring report flattened to one line: the day and "Background:" end the reason.
     text = "REASON FOR STUDY: Localization. DAY 1 (06/03) Background: Slowing in RH1."
     assert _examined(text) == ["BACKGROUND.", "Slowing in RH1."]
-    assert _examined("REASON FOR STUDY: Spells.\nDAY 2 (06/04)\nSpikes at T3.") == [
-        "Spikes at T3."
-    ]
+    assert _examined("REASON FOR STUDY: Spells.\nDAY 2 (06/04)\nSpikes at T3.") == ["Spikes at T3."]
