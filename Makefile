@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # pip itself is pinned here (it cannot install itself from the lock).
 PIP_VERSION := 26.3
 
-.PHONY: install lock repro test lint bench clean
+.PHONY: install lock repro test lint bench clean browser
 
 install: $(STAMP)
 
@@ -29,8 +29,16 @@ lock:
 repro: $(STAMP)
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/dvc repro
 
-test: $(STAMP)
+test: $(STAMP) browser
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest -q
+
+# The page checks open reports in a real headless browser: Debian's Chromium, installed
+# when missing where that is possible (root with apt-get, as in CI); elsewhere they skip.
+APT_CHROMIUM := DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && { $(APT_CHROMIUM) || { apt-get update -q >/dev/null && $(APT_CHROMIUM); }; } \
+	  || echo "chromium not installed: the browser checks will skip"; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports

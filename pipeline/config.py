@@ -478,6 +478,27 @@ class EvaluateParams(_Section):
         return self.reports_dir / "audit.json"
 
 
+class EventParams(_Section):
+    """Seizure events from p_sz and their scoring (``events@<detector>``, ``szxai explain``).
+
+    The defaults are SzCORE's (Dan et al., Epilepsia 2024), the seizure-detection
+    benchmarks' scorer, implemented by ``timescoring``.
+    """
+
+    #: A window is a seizure window when its p_sz is at least this.
+    threshold: float = Field(0.5, gt=0, lt=1)
+    #: A detection up to this long before a seizure's onset still overlaps it (s).
+    tolerance_start_s: float = Field(30.0, ge=0)
+    #: ... and up to this long after its end (s).
+    tolerance_end_s: float = Field(60.0, ge=0)
+    #: Events closer than this are one event (s).
+    merge_gap_s: float = Field(90.0, ge=0)
+    #: The scorer splits longer events into pieces of this length (s).
+    max_event_s: float = Field(300.0, gt=0)
+    #: Fraction of a tolerance-extended seizure a detection must exceed; 0 = any overlap.
+    min_overlap: float = Field(0.0, ge=0, lt=1)
+
+
 class Params(_Section):
     """All parameters of the pipeline (``params.yaml``)."""
 
@@ -511,6 +532,7 @@ class Params(_Section):
     labels: LabelParams = LabelParams()
     train: TrainParams = TrainParams()
     evaluate: EvaluateParams = EvaluateParams()
+    events: EventParams = EventParams()
 
     def model_files(self) -> dict[str, tuple[Path, str]]:
         """Model files named in params: key -> (path, ``file`` or ``folder``)."""

@@ -5,6 +5,7 @@ matplotlib runs headless (``Agg``): figures are files, never windows.
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import matplotlib
@@ -17,6 +18,11 @@ from pipeline.io.atomic import atomic_path  # noqa: E402
 
 #: Resolution of the report figures (spec section 9), in dots per inch.
 DPI = 150
+
+
+def png_data_uri(png: bytes) -> str:
+    """PNG bytes as a base64 ``data:image/png`` URI (a figure inside a self-contained page)."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def save_figure(fig: plt.Figure, path: str | Path, dpi: int = DPI, tight: bool = True) -> Path:

@@ -7,6 +7,7 @@ changing a preprocess parameter reruns only preprocess.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -142,3 +143,77 @@ def test_train_stages_follow_the_heads_seed_not_the_global_one():
     assert upstream, "the global seed still drives the corpus, folds and detectors"
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     assert isinstance(params["train"]["seed"], int)
+
+
+def _explain(project: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.explain.cli", "explain", *args, "--no-progress"],
+        cwd=project, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_explain_recordings_the_pipeline_never_saw(project, tmp_path):
+    """``szxai explain`` after ``dvc repro``: a new generated recording, a TUSZ file, a bad one."""
+    from pipeline.config import load_params
+    from pipeline.evaluate.events import EVENTS_TSV_COLUMNS
+    from pipeline.synth.corpus import generate_corpus
+
+    _dvc(project, "repro")  # a no-op after the test above
+    params = load_params(project / "params.yaml")
+    synth = params.synth.model_copy(update={"n_pretrain": 1, "n_cv": 1})
+    truth = generate_corpus(synth, tmp_path / "new", seed=params.seed + 1)
+    recording = truth["recordings"][-1]
+    edf = tmp_path / "new" / recording["edf_path"]
+    note = next(edf.parents[1].glob("*.txt"))
+
+    out = tmp_path / "case"
+    result = _explain(project, str(edf), "--note", str(note), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    case = json.loads((out / "case.json").read_text())
+    assert case["duration_s"] == pytest.approx(recording["duration_s"], abs=1)
+    bank = pl.read_parquet(project / params.concepts.bank_path).sort("index")
+    assert [c["name"] for c in case["concepts"]] == bank["name"].to_list()
+    assert case["note"]["concepts"], "the note's findings and evidence are on the page"
+    html = (out / "case.html").read_text()
+    assert case["summary"] in html and "http://" not in html and "https://" not in html
+    events = (out / f"{edf.stem}_events.tsv").read_text().splitlines()
+    assert tuple(events[0].split("\t")) == EVENTS_TSV_COLUMNS
+    assert len(events) == 1 + max(1, len(case["events"]))
+
+    fixture = sorted(FIXTURES.rglob("*.edf"))[0]
+    result = _explain(project, str(fixture), "--out", str(tmp_path / "tusz"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "tusz" / "case.html").is_file()
+
+    bad = tmp_path / "bad.edf"
+    bad.write_bytes(fixture.read_bytes()[:5000])
+    result = _explain(project, str(bad), "--out", str(tmp_path / "bad"))
+    assert result.returncode == 1
+    assert "bad.edf" in result.stderr and "rejected by the ingest checks" in result.stderr
+    assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.slow
+def test_index_and_case_pages_open_in_a_browser(project, tmp_path):
+    """Every held-out crop has a case page; the index links them and embeds every figure."""
+    from tests.helpers.browser import check_page, chromium, screenshot
+
+    _dvc(project, "repro")  # a no-op after the tests above
+    reports = project / "reports"
+    cases = pl.read_csv(reports / "cases/cases.csv", schema_overrides={"subject": pl.String})
+    held_out = sum(
+        pl.read_parquet(project / f"data/train/deepsoz/fold{k}/predictions.parquet")
+        .filter(pl.col("method") == "szxai").height
+        for k in SMOKE_PARAMS["folds"]["ids"]
+    )  # fmt: skip
+    assert cases.height == held_out > 0
+    assert all((reports / "cases" / page).is_file() for page in cases["page"])
+    if chromium() is None:
+        pytest.skip("no chromium (make test installs it on Debian as root)")
+    for page in (reports / "index.html", reports / "cases" / cases["page"][0]):
+        report = check_page(page, tmp_path)
+        assert report["images"] > 0 and report["broken"] == [] and report["bad"] == [], report
+    assert check_page(reports / "index.html", tmp_path)["links"] >= cases.height
+    shot = screenshot(reports / "index.html", tmp_path / "index.png")
+    assert shot.stat().st_size > 10_000

@@ -370,20 +370,25 @@ def concept_scores(
     ):
         y_true = as_matrix(group["labels"])
         out[detector] = per_concept_metrics(y_true, as_matrix(group["probs"]) >= threshold)
+        out[detector]["positives"] = y_true.sum(axis=0).astype(int)
+        out[detector]["prevalence"] = y_true.mean(axis=0)
+        out[detector]["n_crops"] = np.array(len(y_true))
     return out
 
 
-def detector_roc(latents_path: Path) -> tuple[np.ndarray, np.ndarray, float]:
+def detector_roc(latents_path: Path) -> tuple[np.ndarray, np.ndarray, float, int]:
     """Window-level ROC of a frozen detector from its latents file (padding excluded).
 
     Returns
     -------
     fpr, tpr : ndarray
     auroc : float
+    n_windows : int
+        Windows scored.
     """
     table = pq.read_table(latents_path, columns=["label", "is_pad", "p_sz"])
     frame = pl.from_arrow(table).filter(~pl.col("is_pad"))
     labels = frame["label"].to_numpy()
     scores = frame["p_sz"].to_numpy()
     fpr, tpr, _ = roc_curve(labels, scores)
-    return fpr, tpr, binary_auroc(labels, scores)
+    return fpr, tpr, binary_auroc(labels, scores), len(labels)

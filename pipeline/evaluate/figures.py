@@ -212,6 +212,8 @@ def plot_concept_bars(
     *,
     sides: Sequence[str] | None = None,
     threshold: float = 0.5,
+    positives: np.ndarray | None = None,
+    chance: np.ndarray | None = None,
 ) -> Path:
     """Grouped bars of per-concept metrics (e.g. precision and recall).
 
@@ -226,6 +228,11 @@ def plot_concept_bars(
         Side of each concept; a dashed line separates seizure and non-seizure concepts.
     threshold : float
         Prediction threshold the metrics were computed at (for the axis label).
+    positives : ndarray of int, shape (n_concepts,), optional
+        Crops with the concept, shown under each name ("n+ = 12").
+    chance : ndarray, shape (n_concepts,), optional
+        A score a predictor without information reaches (precision: the
+        prevalence), drawn as a black tick across each concept's bars.
     """
     x = np.arange(len(concepts))
     width = 0.8 / max(1, len(values))
@@ -235,8 +242,14 @@ def plot_concept_bars(
         v = np.asarray(v, dtype=float)
         ax.bar(offset, np.nan_to_num(v), width, label=name, color=f"C{k}")
         for xi in offset[np.isnan(v)]:
-            ax.text(xi, 0.01, "n/a", rotation=90, ha="center", va="bottom", fontsize=6)
-    ax.set_xticks(x, concepts, rotation=40, ha="right", rotation_mode="anchor", fontsize=9)
+            ax.text(xi, 0.01, "n/a", rotation=90, ha="center", va="bottom", fontsize=7)
+    if chance is not None:
+        ax.hlines(chance, x - 0.42, x + 0.42, color="black", lw=1.5,
+                  label="chance precision (prevalence)")  # fmt: skip
+    names = list(concepts) if positives is None else [
+        f"{c} (n+ = {int(n)})" for c, n in zip(concepts, positives, strict=True)
+    ]  # fmt: skip
+    ax.set_xticks(x, names, rotation=40, ha="right", rotation_mode="anchor", fontsize=9)
     boundary = _side_boundary(sides)
     if boundary is not None:
         ax.axvline(boundary - 0.5, color="black", lw=0.8, ls="--")
@@ -247,10 +260,10 @@ def plot_concept_bars(
     ax.set_ylim(0, 1.15)
     ax.set_yticks(np.linspace(0, 1, 6))
     ax.set_ylabel(f"score (held-out crops, p >= {threshold:g})")
-    ax.set_xlabel("concept")
     ax.set_title(title)
-    # Upper centre: the side labels sit in the middle of each half, clear of it.
-    ax.legend(fontsize=8, loc="upper center", ncols=len(values))
+    # Below the concept names: the side labels sit at the top of each half.
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.40),
+              ncols=len(values) + (chance is not None), frameon=False)  # fmt: skip
     ax.grid(axis="y", alpha=0.3)
     return save_figure(fig, path)
 
@@ -266,15 +279,22 @@ def plot_roc(
     title : str
     path : str or Path
     """
-    fig, ax = plt.subplots(figsize=(5, 5))
+    fig, ax = plt.subplots(figsize=(6, 5))
+    # Log false-positive axis: a detector is used at low false-alarm rates, which a
+    # linear axis squeezes into its left edge.
+    floor = 1e-4
     for name, (fpr, tpr, auroc) in curves.items():
-        ax.plot(fpr, tpr, label=f"{name} (AUROC {auroc:.3f})")
-    ax.plot([0, 1], [0, 1], color="gray", ls=":", label="chance")
-    ax.set_xlabel("false positive rate (windows)")
+        ax.plot(np.maximum(fpr, floor), tpr, label=f"{name} (AUROC {auroc:.3f})")
+    grid = np.logspace(np.log10(floor), 0, 50)
+    ax.plot(grid, grid, color="gray", ls=":", label="chance")
+    ax.set_xscale("log")
+    ax.set_xlim(floor, 1)
+    ax.set_ylim(0, 1.01)
+    ax.set_xlabel(f"false positive rate (windows, log; < {floor:g} drawn at {floor:g})")
     ax.set_ylabel("true positive rate (windows)")
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8)
-    ax.set_aspect("equal")
+    ax.grid(True, which="both", lw=0.3)
     return save_figure(fig, path)
 
 
@@ -286,3 +306,47 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width))
+
+
+def plot_event_operating_curve(
+    curves: Mapping[str, Sequence[dict]],
+    operating: Mapping[str, dict],
+    title: str,
+    path: str | Path,
+) -> Path:
+    """Event sensitivity against false alarms per 24 h over p_sz thresholds, per detector.
+
+    Parameters
+    ----------
+    curves : mapping of str -> sequence of dict
+        Per detector, one dict per threshold with ``threshold``, ``sensitivity``
+        and ``fp_per_24h`` (SzCORE event scoring).
+    operating : mapping of str -> dict
+        Per detector, the same keys at the threshold used (marked).
+    title : str
+    path : str or Path
+    """
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    floor = 0.1  # zero false alarms drawn at the left edge of the log axis
+    for name, points in curves.items():
+        fa = [max(p["fp_per_24h"], floor) for p in points if p["sensitivity"] is not None]
+        sens = [p["sensitivity"] for p in points if p["sensitivity"] is not None]
+        (line,) = ax.plot(fa, sens, marker=".", label=name)
+        point = operating[name]
+        ax.plot(max(point["fp_per_24h"], floor), point["sensitivity"], marker="o", ms=9,
+                mfc="none", color=line.get_color(),
+                label=f"{name} at p_sz >= {point['threshold']:g}")  # fmt: skip
+    ax.set_xscale("log")
+    drawn = [max(p["fp_per_24h"], floor) for ps in curves.values() for p in ps]
+    low, high = min(drawn) / 1.5, max(drawn) * 1.5
+    ticks = [t for t in (0.1, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if low <= t <= high]
+    ax.set_xlim(low, high)
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.set_xlabel("false alarms per 24 h (log; 0 drawn at 0.1)")
+    ax.set_ylabel("event sensitivity (any overlap)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title(title)
+    ax.grid(True, which="both", lw=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    return save_figure(fig, path)

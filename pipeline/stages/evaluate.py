@@ -11,7 +11,9 @@ the concept bank. Outputs, all under ``evaluate.reports_dir``:
   over all held-out crops pooled);
 - ``results/``: the PNG figures (Fig 3a/3b/4, per-concept scores, ROC);
 - ``plots/``: the CSV data of the DVC plots (group confusion, ROC);
-- ``index.md``: every table and figure with a one-line caption, and provenance.
+- ``index.md``: every table and figure with a one-line caption, and provenance;
+  ``index.html``: the same as one self-contained page (figures embedded, no
+  network), for a browser.
 
 Each file is written atomically, and ``results/`` and ``plots/`` as whole
 folders, so a figure of an earlier run (a heatmap of another crop) never
@@ -21,6 +23,7 @@ lingers beside the new ones.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -44,7 +47,9 @@ from pipeline.evaluate.collect import (
     read_predictions,
     training_curves,
 )
+from pipeline.evaluate.events import events_dir
 from pipeline.evaluate.groups import count_pairs, group_assignments
+from pipeline.evaluate.html import markdown_page
 from pipeline.evaluate.report import (
     concept_auroc_section,
     methods_section,
@@ -72,6 +77,7 @@ from pipeline.evaluate.table import (
     to_markdown,
     to_metrics_json,
 )
+from pipeline.explain.layout import CASE_DETECTOR, CASES_TABLE, cases_dir
 from pipeline.io.atomic import atomic_path
 from pipeline.registry import CONCEPT_GROUPS, DETECTOR_NAMES, REFERENCES
 from pipeline.text.llm import LLM, record_run
@@ -124,6 +130,11 @@ class Outputs:
     @property
     def index(self) -> Path:
         return self.root / "index.md"
+
+    @property
+    def index_html(self) -> Path:
+        """``index.md`` as one self-contained page (figures embedded)."""
+        return self.root / "index.html"
 
 
 @dataclass
@@ -262,10 +273,13 @@ def concept_figures(
         figures.plot_concept_bars(
             {"precision": scores["precision"], "recall": scores["recall"]},
             concepts["name"].to_list(),
-            f"Per-concept scores, {method} on {detector} (held-out crops, all folds)",
+            f"Per-concept scores, {method} on {detector} (N = {int(scores['n_crops'])} "
+            "held-out crops, all folds)",
             results_dir / name,
             sides=concepts["side"].to_list(),
             threshold=threshold,
+            positives=scores["positives"],
+            chance=scores["prevalence"],
         )
         made.append((name, f"Per-concept precision and recall, {method} on {detector}"))
     return made
@@ -279,13 +293,13 @@ def roc_outputs(
     One CSV per detector (columns ``detector``, ``fpr``, ``tpr``) because DVC
     colours series by file, not by a column.
     """
-    curves = {}
+    curves, n_windows = {}, {}
     for detector in DETECTORS:
         path = detectors.latents_path(detector)
         if not path.is_file():
             notes.append(f"ROC of {detector} skipped: {path} not found")
             continue
-        fpr, tpr, auroc = detector_roc(path)
+        fpr, tpr, auroc, n_windows[detector] = detector_roc(path)
         curves[detector] = (fpr, tpr, auroc)
         keep = np.unique(np.linspace(0, len(fpr) - 1, ROC_POINTS).round().astype(int))
         frame = pl.DataFrame({"detector": detector, "fpr": fpr[keep], "tpr": tpr[keep]})
@@ -293,10 +307,90 @@ def roc_outputs(
             frame.write_csv(tmp, float_precision=5)
     if not curves:
         return []
-    figures.plot_roc(curves, "Frozen seizure detectors, cv cohort", results_dir / "roc.png")
+    n = ", ".join(f"{d} {k}" for d, k in n_windows.items())
+    title = f"Frozen seizure detectors, cv cohort\n(N = {n} windows)"
+    figures.plot_roc(curves, title, results_dir / "roc.png")
     aurocs = ", ".join(f"{d} {c[2]:.3f}" for d, c in curves.items())
     caption = f"Window-level ROC of the frozen detectors on the cv cohort (AUROC {aurocs})"
     return [("roc.png", caption)]
+
+
+def event_outputs(
+    params: Params, results_dir: Path, notes: list[str]
+) -> tuple[list[tuple[str, str]], str | None]:
+    """The detectors' SzCORE event scores on whole cv recordings (``events@``): figure, table."""
+    records = {}
+    for detector in DETECTORS:
+        path = events_dir(params.evaluate.reports_dir) / f"{detector}.json"
+        if path.is_file():
+            records[detector] = json.loads(path.read_text(encoding="utf-8"))
+        else:
+            notes.append(f"event scores of {detector} skipped: {path} not found")
+    if not records:
+        return [], None
+    n = ", ".join(f"{d} {r['n_recordings']}" for d, r in records.items())
+    figures.plot_event_operating_curve(
+        {d: r["sweep"] for d, r in records.items()},
+        {d: {"threshold": r["params"]["threshold"], **r["scores"]} for d, r in records.items()},
+        f"Detector events on whole cv recordings (N = {n})",
+        results_dir / "events.png",
+    )  # fmt: skip
+    return [("events.png", "Event sensitivity against false alarms per 24 h over p_sz "
+             "thresholds (SzCORE scoring, whole cv recordings); circles: the threshold used")], (
+        event_table(records)
+    )  # fmt: skip
+
+
+def case_pages_section(params: Params, index_path: Path) -> str | None:
+    """Links to the held-out crops' case pages (stage ``cases``), one line per fold."""
+    table_path = cases_dir(params.evaluate.reports_dir) / CASES_TABLE
+    if not table_path.is_file():
+        return None
+    table = pl.read_csv(table_path, schema_overrides={"subject": pl.String})
+    folder = os.path.relpath(cases_dir(params.evaluate.reports_dir), index_path.parent)
+    lines = [
+        f"One page per held-out crop ({table.height}, {CASE_DETECTOR}'s SzXAI, each from the "
+        "fold that held its patient out): p_sz with the detected and annotated seizures, an "
+        "EEG excerpt, the concept probabilities and S_nt, the summary sentence and the "
+        "note's concepts with their evidence beside the prediction.",
+        "",
+    ]
+    for (fold,), rows in table.group_by("fold", maintain_order=True):
+        links = ", ".join(f"[{c}]({folder}/{p})" for c, p in zip(rows["crop_id"], rows["page"],
+                                                               strict=True))  # fmt: skip
+        lines.append(f"- fold {fold}: {links}")
+    return "\n".join(lines)
+
+
+def event_table(records: dict[str, dict]) -> str:
+    """Markdown: the pooled SzCORE scores of each detector and how they were obtained."""
+
+    def cell(value, digits=3):
+        return "n/a" if value is None else f"{value:.{digits}f}"
+
+    lines = [
+        "| detector | recordings | hours | seizures | detected | sensitivity | precision | F1 "
+        "| false alarms / 24 h | sample sensitivity | sample precision |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for detector, r in records.items():
+        s = r["scores"]
+        lines.append(
+            f"| {detector} | {r['n_recordings']} | {s['hours']:.1f} | {s['n_reference']} "
+            f"| {s['n_detected']} | {cell(s['sensitivity'])} | {cell(s['precision'])} "
+            f"| {cell(s['f1'])} | {cell(s['fp_per_24h'], 1)} | {cell(s['sample_sensitivity'])} "
+            f"| {cell(s['sample_precision'])} |"
+        )
+    p = next(iter(records.values()))["params"]
+    lines.append(
+        f"\nWindows with p_sz >= {p['threshold']:g} form events, events closer than "
+        f"{p['merge_gap_s']:g} s are merged; scored with `timescoring` (SzCORE): any overlap, "
+        f"{p['tolerance_start_s']:g} s before / {p['tolerance_end_s']:g} s after tolerance, "
+        f"events split at {p['max_event_s']:g} s, counts pooled over recordings. The detectors "
+        "never trained on cv patients. Per-recording events: `events/<detector>/*_events.tsv` "
+        "(BIDS / SzCORE format)."
+    )
+    return "\n".join(lines)
 
 
 def curve_outputs(train_dir: Path, n_folds: int, plots_dir: Path) -> None:
@@ -454,6 +548,8 @@ def run_evaluation(params: Params, llm) -> Evaluation:
         made += _aligned_figures(params, predictions, concepts, fold, llm, result, results_dir)
         made += concept_figures(predictions, concepts, method, ev.threshold, results_dir)
         made += roc_outputs(params.detector, results_dir, plots_dir, result.notes)
+        event_figures, events_section = event_outputs(params, results_dir, result.notes)
+        made += event_figures
         curve_outputs(params.train.out_dir, params.folds.n_folds, plots_dir)
     result.figures = upstream_figures(params)  # Fig 2a, 2b
     result.figures += [(out.results / name, caption) for name, caption in made]
@@ -461,6 +557,9 @@ def run_evaluation(params: Params, llm) -> Evaluation:
     notes = []
     if result.summaries:
         notes.append(("Fig 4 summary sentences", summaries_section(result.summaries)))
+    cases = case_pages_section(params, out.index)
+    if cases:
+        notes.append(("Case pages", cases))
     if result.notes:
         notes.append(("Skipped", "\n".join(f"- {n}" for n in result.notes)))
     controls = [n for n, c in zip(concepts["name"], control, strict=True) if c]
@@ -471,6 +570,8 @@ def run_evaluation(params: Params, llm) -> Evaluation:
             ("Reference rows", references_section(methods, params.train.reference_c))
         )
     after_table.append(("Per-concept AUROC", concept_auroc_section(out.concept_auroc, out.index)))
+    if events_section:
+        after_table.append(("Detector events (SzCORE)", events_section))
     audit = params.evaluate.audit_markdown_path
     if params.data.source == "synthetic" and audit.is_file():
         after_table.append((
@@ -486,6 +587,10 @@ def run_evaluation(params: Params, llm) -> Evaluation:
         bootstrap_draws=ev.bootstrap_draws, after_table=after_table, after_figures=notes,
     )  # fmt: skip
     write_text(out.index, index)
+    page, missing = markdown_page(index, out.root, "SzXAI results")
+    if missing:
+        raise ValueError(f"{out.index}: links to missing files {missing}")
+    write_text(out.index_html, page)
     return result
 
 

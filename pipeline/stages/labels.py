@@ -62,7 +62,8 @@ def write_quality(params: Params, run: LabelRun, names: list[str], embedder_name
         }
     else:
         truth = load_truth(path, names)
-        report = quality_report(run.evidence, run.labels["subject"].to_list(), truth, names)
+        report = quality_report(run.evidence, run.labels["subject"].to_list(), truth, names,
+                                llm_used=lp.use_llm != "off")  # fmt: skip
         report |= {"truth": str(path), "threshold": lp.threshold, "similarity": lp.similarity,
                    "embeddings": embedder_name, "use_llm": lp.use_llm,
                    "use_dictionary": lp.use_dictionary}  # fmt: skip

@@ -86,7 +86,11 @@ def _macro(rows: list[dict], key: str) -> float | None:
 
 
 def quality_report(
-    evidence: pl.DataFrame, subjects: list[str], truth: dict[str, np.ndarray], names: list[str]
+    evidence: pl.DataFrame,
+    subjects: list[str],
+    truth: dict[str, np.ndarray],
+    names: list[str],
+    llm_used: bool = True,
 ) -> dict:
     """Macro and per-concept quality of each source configuration.
 
@@ -100,6 +104,9 @@ def quality_report(
         Subject -> true vector, from :func:`load_truth`.
     names : list of str
         Concept names in index order.
+    llm_used : bool
+        Whether an LLM pass ran; without one the LLM-only configuration is left
+        out (it would read as an LLM with recall 0).
     """
     scored = [s for s in subjects if s in truth]
     true = np.stack([truth[s] for s in scored]) if scored else np.zeros((0, len(names)))
@@ -109,6 +116,8 @@ def quality_report(
         "configurations": {},
     }
     for config, sources in CONFIGURATIONS.items():
+        if sources == ("llm",) and not llm_used:
+            continue
         pred = label_matrix(evidence, scored, len(names), sources)
         rows = per_concept(pred, true, names)
         report["configurations"][config] = {
@@ -156,6 +165,8 @@ def plot_quality(report: dict, path: str | Path, title_note: str = "") -> None:
     width = 0.27
     colours = {"dictionary+llm": "tab:blue", "dictionary": "tab:green", "llm": "tab:orange"}
     for k, (config, colour) in enumerate(colours.items()):
+        if config not in configs:
+            continue
         rows = configs[config]["concepts"]
         for ax, key in ((axes[1], "recall"), (axes[2], "specificity")):
             values = [np.nan if r[key] is None else r[key] for r in rows]

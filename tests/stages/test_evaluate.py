@@ -27,15 +27,18 @@ from pipeline.config import (
     ConceptParams,
     DetectorParams,
     EvaluateParams,
+    EventParams,
     FoldParams,
     LabelParams,
     LLMParams,
     Params,
     TrainParams,
 )
+from pipeline.evaluate.events import events_dir
 from pipeline.evaluate.selection import best_fold, heatmap_crops, sample_windows, window_groups
 from pipeline.metrics import TABLE_METRICS, macro_metrics
 from pipeline.stages.evaluate import DETECTORS, Outputs, run_evaluation
+from pipeline.stages.events import event_record
 from tests.helpers import REPO
 
 CONCEPTS = [  # name, side, group: both sides, all four groups, the negative control
@@ -53,7 +56,7 @@ METHODS = ("szxai", "yan", "patricio", *REFERENCES)
 
 
 class StubLLM:
-    """Answers the summary prompt by naming the first listed finding."""
+    """Answers the summary prompt by naming every listed finding."""
 
     name = "stub-llm"
     params = SimpleNamespace(seed=7)
@@ -63,8 +66,8 @@ class StubLLM:
 
     def complete(self, prompt, *, stop=(), max_tokens=None, seed=None):
         self.calls += 1
-        first = prompt.rsplit("Findings: ", 1)[1].split(";")[0].split("\n")[0]
-        return f" The recording shows {first}."
+        listed = prompt.rsplit("Findings: ", 1)[1].split("\n")[0].split("; ")
+        return f" The recording shows {' and '.join(listed)}."
 
 
 def _write_bank(path: Path) -> None:
@@ -135,6 +138,21 @@ def _write_detector_latents(out: Path, rng) -> None:
         frame.write_parquet(out / detector / "latents.parquet")
 
 
+def _write_event_scores(reports: Path, rng) -> None:
+    """What ``events@<detector>`` writes, from p_sz of two one-hour recordings."""
+    for detector in DETECTORS:
+        rows = []
+        for k in range(2):
+            p_sz = rng.random(3600) * 0.4
+            p_sz[600:660] = 0.9  # the annotated seizure, found
+            p_sz[2000 + 500 * k : 2020 + 500 * k] = 0.8  # a false alarm
+            rows.append((f"rec{k}", p_sz.astype(np.float32), 3600.0, [(600.0, 660.0)]))
+        record = event_record(detector, rows, EventParams(threshold=0.5), 1.0)
+        path = events_dir(reports) / f"{detector}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(record), encoding="utf-8")
+
+
 def make_project(root: Path, methods=METHODS) -> Params:
     """A fake project under ``root`` (reports in ``root/reports``) and its params."""
     rng = np.random.default_rng(42)
@@ -143,6 +161,7 @@ def make_project(root: Path, methods=METHODS) -> Params:
         for fold in range(N_FOLDS):
             _write_fold(root / "data/train", detector, fold, methods, rng)
     _write_detector_latents(root / "data/latents", rng)
+    _write_event_scores(root / "reports", rng)
     upstream = root / "reports/figures/concept_similarity.png"
     upstream.parent.mkdir(parents=True)
     upstream.write_bytes(b"an upstream figure")  # only its existence matters
@@ -174,7 +193,7 @@ def test_every_output_exists(evaluated):
         assert path.is_file(), path
     results = sorted(p.name for p in out.results.iterdir())
     expected = {f"{kind}_{d}.png" for kind in ("confusion", "concepts") for d in DETECTORS}
-    assert expected | {"roc.png", "tsne.png"} <= set(results)
+    assert expected | {"roc.png", "tsne.png", "events.png"} <= set(results)
     assert len([r for r in results if r.startswith("heatmap_")]) == 2
     assert sorted(p.name for p in out.plots.iterdir()) == sorted(
         [f"{kind}_{d}.csv" for kind in ("confusion", "roc") for d in DETECTORS]
@@ -307,7 +326,7 @@ def test_index_links_resolve_and_name_provenance(evaluated):
     index = evaluated.out.index
     text = index.read_text(encoding="utf-8")
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
-    assert len(links) == len(evaluated.result.figures) == 9  # 8 results + 1 upstream figure
+    assert len(links) == len(evaluated.result.figures) == 10  # 9 results + 1 upstream figure
     for link in links:
         assert (index.parent / link).is_file(), link
     assert "figures/concept_similarity.png" in links
@@ -393,3 +412,22 @@ def test_heatmap_crops_prefer_distinct_patients():
     )  # fmt: skip
     assert heatmap_crops(aligned, 2) == ["a0", "b0"]
     assert heatmap_crops(aligned, 3) == ["a0", "b0", "a1"]
+
+
+def test_detector_event_scores_are_in_the_index(evaluated):
+    index = evaluated.out.index.read_text()
+    assert "Detector events (SzCORE)" in index and "events.png" in index
+    # Two recordings, each: one seizure found, one false alarm in 1 h -> 24 per 24 h.
+    row = next(line for line in index.splitlines() if line.startswith(f"| {DETECTORS[0]} | 2 |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[3:9] == ["2", "4", "1.000", "0.500", "0.667", "24.0"]
+
+
+def test_index_html_is_one_self_contained_page(evaluated):
+    page = evaluated.out.index_html.read_text(encoding="utf-8")
+    sources = re.findall(r'<img src="([^"]+)"', page)
+    assert len(sources) == len(evaluated.result.figures)
+    assert all(s.startswith("data:image/png;base64,") for s in sources)
+    assert "<table>" in page and "Detector events (SzCORE)" in page
+    for href in re.findall(r'href="([^"#]+)"', page):
+        assert (evaluated.out.root / href).is_file(), href

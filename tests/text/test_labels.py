@@ -183,6 +183,9 @@ def test_quality_report_against_truth(tmp_path):
     assert load_truth(csv, ["x", "y"])["a"].tolist() == [1, 0]
     plot_quality(report, tmp_path / "q.png")
     plot_quality({"skipped": "no truth"}, tmp_path / "s.png")
+    without_llm = quality_report(evidence, ["a", "b"], truth, ["x", "y"], llm_used=False)
+    assert set(without_llm["configurations"]) == {"dictionary+llm", "dictionary"}
+    plot_quality(without_llm, tmp_path / "d.png")
     assert (tmp_path / "q.png").stat().st_size > 0 and (tmp_path / "s.png").stat().st_size > 0
 
 

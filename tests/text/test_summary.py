@@ -77,11 +77,12 @@ def test_first_complete_answer_wins_with_increasing_seeds():
     assert llm.calls[0]["stop"] == ("\n",)
 
 
-def test_partial_answer_is_kept_when_no_answer_names_everything():
+def test_an_answer_leaving_out_a_finding_is_not_used():
     llm = ScriptedLLM(["  The recording shows\n rhythmic activity. ", "Rhythmic: yes."])
     summary = summarise_etiologies(["rhythmic", "PLED"], llm, BANK, n_tries=2)
-    assert summary.source == "llm"
-    assert summary.sentence == "The recording shows rhythmic activity."
+    assert summary.source == "template"
+    assert summary.sentence == template_sentence(["rhythmic", "PLED"])
+    assert "leaves out PLED" in summary.reason
     assert len(summary.attempts) == 2
 
 
