@@ -13,7 +13,13 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pipeline.registry import DETECTOR_NAMES, DETECTOR_WINDOW, METHODS, REFERENCES
+from pipeline.registry import (
+    DETECTOR_NAMES,
+    DETECTOR_WINDOW,
+    METHODS,
+    REFERENCES,
+    TEN_TEN_ALIASES,
+)
 
 #: The 19 referential channels of the 10-20 system, in the order used by the
 #: DeepSOZ reference code (spec section 3).
@@ -110,6 +116,10 @@ class PreprocessParams(_Section):
     """Spec section 4: channel pick, resampling, band-pass, clipping, crops, windows."""
 
     channels: tuple[str, ...] = STANDARD_CHANNELS
+    #: Channel names mapped before matching, after the prefix ("EEG ") and a reference
+    #: shared by the file's labels ("-REF", "-LE", "-CS2" ...) are removed: the 10-10
+    #: names of the four electrodes TUH names the 10-20 way. Add your hospital's.
+    channel_aliases: dict[str, str] = Field(default_factory=lambda: dict(TEN_TEN_ALIASES))
     sfreq: float = Field(200.0, gt=0)
     l_freq: float = Field(1.6, gt=0)
     h_freq: float = Field(30.0, gt=0)
@@ -123,6 +133,12 @@ class PreprocessParams(_Section):
     #: Worker threads; 0 = all cores.
     n_jobs: int = Field(0, ge=0)
     out_dir: Path = Path("data/processed")
+
+    @field_validator("channel_aliases")
+    @classmethod
+    def _upper_case_aliases(cls, value: dict[str, str]) -> dict[str, str]:
+        # Labels are matched in upper case ("T7" and "t7" name the same electrode).
+        return {k.strip().upper(): v.strip().upper() for k, v in value.items()}
 
     def windows_path(self, cohort: str) -> Path:
         """``<out_dir>/windows-<cohort>.parquet``: the windows of one cohort (pretrain, cv)."""

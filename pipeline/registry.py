@@ -26,6 +26,23 @@ REFERENCE_CONCEPTS: tuple[str, ...] = SEIZURE_CONCEPTS + NON_SEIZURE_CONCEPTS
 CONTROL_CONCEPTS: tuple[str, ...] = ("high frequency oscillation",)
 
 
+#: Electrode names of the 10-20 and 10-10 systems (and the ear / mastoid references),
+#: upper case: what the part of an EDF label before a reference suffix may be.
+_ELECTRODE_ROWS = (
+    "FP1 FPZ FP2 AF7 AF3 AFZ AF4 AF8",
+    "F9 F7 F5 F3 F1 FZ F2 F4 F6 F8 F10",
+    "FT9 FT7 FC5 FC3 FC1 FCZ FC2 FC4 FC6 FT8 FT10",
+    "T9 T7 C5 C3 C1 CZ C2 C4 C6 T8 T10",
+    "TP9 TP7 CP5 CP3 CP1 CPZ CP2 CP4 CP6 TP8 TP10",
+    "P9 P7 P5 P3 P1 PZ P2 P4 P6 P8 P10",
+    "PO7 PO3 POZ PO4 PO8 O1 OZ O2 O9 O10 IZ",
+    "T3 T4 T5 T6 A1 A2 M1 M2",
+)
+ELECTRODES: frozenset[str] = frozenset(name for row in _ELECTRODE_ROWS for name in row.split())
+#: 10-10 names of the four temporal-parietal electrodes the 10-20 (TUH) names differ on.
+TEN_TEN_ALIASES: dict[str, str] = {"T7": "T3", "T8": "T4", "P7": "T5", "P8": "T6"}
+
+
 def is_seizure_concept(name: str) -> bool:
     """True for concepts pooled over seizure windows (indices 0-9)."""
     return name in SEIZURE_CONCEPTS

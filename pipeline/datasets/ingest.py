@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 from tqdm import tqdm
 
-from pipeline.io.edf import EdfHeader, channel_indices, validate_edf
+from pipeline.io.edf import EdfHeader, channel_indices, no_channels_problem, validate_edf
 from pipeline.io.problems import Problem, is_rejected, problem
 from pipeline.io.tusz import (
     AnnotationError,
@@ -27,6 +27,7 @@ from pipeline.io.tusz import (
     parse_csv_bi,
     seizure_intervals,
 )
+from pipeline.registry import TEN_TEN_ALIASES
 
 MANIFEST_SCHEMA: dict[str, pl.DataType] = {
     "recording_id": pl.Utf8,
@@ -45,6 +46,9 @@ MANIFEST_SCHEMA: dict[str, pl.DataType] = {
     "start_time": pl.Utf8,
     "n_channels_found": pl.Int64,
     "missing_channels": pl.List(pl.Utf8),
+    # The EDF label read for each required channel, in preprocess.channels order (null:
+    # missing): the mapping the canonical names gave ("EEG T7-CS2" for T3).
+    "channel_labels": pl.List(pl.Utf8),
     "seizure_start_s": pl.List(pl.Float64),
     "seizure_stop_s": pl.List(pl.Float64),
     "n_seizures": pl.Int64,
@@ -118,22 +122,18 @@ def _read_annotations(rec: RecordingFiles, problems: list[Problem]) -> Annotatio
 
 
 def _check_channels(
-    rec: RecordingFiles, header: EdfHeader, channels: Sequence[str], problems: list[Problem]
-) -> tuple[list[int], list[str]] | None:
-    """(signal indices found, channel names missing), or None when no channel is found."""
-    index = channel_indices(header, channels)
+    rec: RecordingFiles,
+    header: EdfHeader,
+    channels: Sequence[str],
+    aliases: Mapping[str, str],
+    problems: list[Problem],
+) -> tuple[list[int | None], list[str]] | None:
+    """(signal index of each channel, channel names missing), or None when none is found."""
+    index = channel_indices(header, channels, aliases)
     found = [i for i in index if i is not None]
     missing = [ch for ch, i in zip(channels, index, strict=True) if i is None]
     if not found:
-        problems.append(
-            problem(
-                rec.edf_path,
-                "rejected",
-                "no_eeg_channels",
-                f"none of the {len(channels)} required channels found; labels are "
-                f"{list(header.labels)}",
-            )
-        )
+        problems.append(no_channels_problem(rec.edf_path, header, channels))
         return None
     if missing:
         problems.append(
@@ -144,7 +144,7 @@ def _check_channels(
                 f"{len(missing)} of {len(channels)} channels missing (zero-filled): {missing}",
             )
         )
-    return found, missing
+    return index, missing
 
 
 def _check_seizures(
@@ -216,12 +216,13 @@ def _check_duration(
 def _manifest_row(
     rec: RecordingFiles,
     header: EdfHeader,
-    found: list[int],
+    index: list[int | None],
     missing: list[str],
     seizures: list[tuple[float, float]],
     problems: list[Problem],
 ) -> dict:
     """The manifest row of an accepted recording (without cohort and has_note)."""
+    found = [i for i in index if i is not None]
     n_per = int(header.samples_per_record[found[0]])
     return {
         "recording_id": rec.recording_id,
@@ -239,6 +240,7 @@ def _manifest_row(
         "start_time": header.start.isoformat(),
         "n_channels_found": len(found),
         "missing_channels": missing,
+        "channel_labels": [None if i is None else header.labels[i] for i in index],
         "seizure_start_s": [float(s) for s, _ in seizures],
         "seizure_stop_s": [float(s) for _, s in seizures],
         "n_seizures": len(seizures),
@@ -247,16 +249,19 @@ def _manifest_row(
 
 
 def check_recording(
-    rec: RecordingFiles, channels: Sequence[str], duration_tolerance_s: float
+    rec: RecordingFiles,
+    channels: Sequence[str],
+    duration_tolerance_s: float,
+    aliases: Mapping[str, str] = TEN_TEN_ALIASES,
 ) -> tuple[dict | None, list[Problem]]:
     """Validate one recording; returns (manifest row without cohort/has_note, problems)."""
-    header, problems = validate_edf(rec.edf_path, channels)
+    header, problems = validate_edf(rec.edf_path, channels, aliases)
     if header is None or is_rejected(problems):
         return None, problems
     annotations = _read_annotations(rec, problems)
     if annotations is None:
         return None, problems
-    channels_found = _check_channels(rec, header, channels, problems)
+    channels_found = _check_channels(rec, header, channels, aliases, problems)
     if channels_found is None:
         return None, problems
     seizures = _check_seizures(rec, annotations, header.duration_s, problems)
@@ -271,6 +276,7 @@ def _validate_recordings(
     cohorts: Mapping[str, str],
     channels: list[str],
     duration_tolerance_s: float,
+    aliases: Mapping[str, str],
 ) -> tuple[list[dict], list[dict]]:
     """(manifest rows of the accepted recordings, issue rows of every problem)."""
     rows, issues = [], []
@@ -290,7 +296,7 @@ def _validate_recordings(
             )
             continue
         try:
-            row, problems = check_recording(rec, channels, duration_tolerance_s)
+            row, problems = check_recording(rec, channels, duration_tolerance_s, aliases)
         except Exception as err:  # noqa: BLE001 - one bad file never stops the others
             row, problems = (
                 None,
@@ -348,6 +354,7 @@ def ingest_corpus(
     notes_table: str | Path | None,
     duration_tolerance_s: float,
     channels: Sequence[str],
+    aliases: Mapping[str, str] = TEN_TEN_ALIASES,
 ) -> IngestResult:
     """Validate a TUSZ-layout corpus.
 
@@ -364,6 +371,8 @@ def ingest_corpus(
         Allowed |declared - EDF| duration difference.
     channels : sequence of str
         Required channels (missing ones are zero-filled later).
+    aliases : mapping of str -> str
+        Channel names mapped before matching (``preprocess.channel_aliases``).
 
     Returns
     -------
@@ -374,7 +383,7 @@ def ingest_corpus(
     recordings, layout_problems = discover_recordings(root)
     issues = [_issue(p, *guess_ids(p.path, root)) for p in layout_problems]
     rows, recording_issues = _validate_recordings(
-        recordings, cohorts, list(channels), duration_tolerance_s
+        recordings, cohorts, list(channels), duration_tolerance_s, aliases
     )
     issues += recording_issues
     notes, note_problems = discover_notes(root, notes_table)

@@ -77,7 +77,8 @@ def crop_recording(
     params : Params
     """
     window_s = float(params.preprocess.window_s)
-    signals = read_edf(edf_path, params.preprocess.channels, dtype=np.float32)
+    pp = params.preprocess
+    signals = read_edf(edf_path, pp.channels, dtype=np.float32, aliases=pp.channel_aliases)
     first = int(start_s * signals.sfreq)
     n_samples = int(len(windows) * window_s * signals.sfreq)
     return ScoredRecording(

@@ -10,11 +10,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from pipeline.config import STANDARD_CHANNELS
+
 #: The 19 channels of the 10-20 system, front to back, left before right.
-REFERENTIAL: tuple[str, ...] = (
-    "FP1", "FP2", "F7", "F3", "FZ", "F4", "F8", "T3", "C3", "CZ",
-    "C4", "T4", "T5", "P3", "PZ", "P4", "T6", "O1", "O2",
-)  # fmt: skip
+REFERENTIAL: tuple[str, ...] = STANDARD_CHANNELS
 
 #: The longitudinal bipolar ("double banana") montage in reading order: left
 #: temporal, right temporal, left parasagittal, right parasagittal, central chain.

@@ -22,7 +22,14 @@ from tqdm import tqdm
 
 from pipeline.config import Params
 from pipeline.detectors.training import freeze, load_checkpoint, make_batch
-from pipeline.io.edf import EdfError, EdfSignals, channel_indices, read_edf, validate_edf
+from pipeline.io.edf import (
+    EdfError,
+    EdfSignals,
+    channel_indices,
+    no_channels_problem,
+    read_edf,
+    validate_edf,
+)
 from pipeline.io.problems import is_rejected
 from pipeline.preprocessing.preprocess import condition_signal
 from pipeline.signal.windows import cut_windows
@@ -75,16 +82,14 @@ def read_checked(path: str | Path, params: Params) -> EdfSignals:
     required channels is found, is refused; missing channels are zero-filled
     (listed in :attr:`ScoredRecording.missing`).
     """
-    channels = params.preprocess.channels
-    header, problems = validate_edf(path, channels)
-    if header is None or is_rejected(problems):
-        rejected = [f"{p.problem}: {p.detail}" for p in problems if p.severity == "rejected"]
-        reasons = "; ".join(rejected) or "unreadable header"
-        raise EdfError(path, f"rejected by the ingest checks: {reasons}")
-    if all(i is None for i in channel_indices(header, channels)):
-        raise EdfError(path, f"none of the {len(channels)} required channels found; labels "
-                             f"are {list(header.labels)}")  # fmt: skip
-    return read_edf(path, channels, header=header, dtype=np.float32)
+    channels, aliases = params.preprocess.channels, params.preprocess.channel_aliases
+    header, problems = validate_edf(path, channels, aliases)
+    if header is not None and not is_rejected(problems):
+        if any(i is not None for i in channel_indices(header, channels, aliases)):
+            return read_edf(path, channels, header=header, dtype=np.float32, aliases=aliases)
+        problems = [no_channels_problem(path, header, channels)]
+    rejected = [f"{p.problem}: {p.detail}" for p in problems if p.severity == "rejected"]
+    raise EdfError(path, f"rejected by the ingest checks: {'; '.join(rejected) or 'unreadable'}")
 
 
 def detector_weights(params: Params, detector: str) -> Path:

@@ -21,7 +21,8 @@ Validation never reads the signal data: it reads the header and the file size.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,9 +30,12 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.io.problems import FileError, Problem, is_rejected, problem
+from pipeline.registry import ELECTRODES, TEN_TEN_ALIASES
 
 ANNOTATION_LABELS = frozenset({"EDF Annotations", "BDF Annotations"})
 _SUFFIXES = ("-REF", "-LE", "-AR")
+#: An electrode pair label: "FP1-CS2", "T7 - A1", "FP1-F7".
+_PAIR = re.compile(r"^([A-Z0-9]+)\s*-\s*([A-Z0-9]+)$")
 _MONTHS = {
     m: i + 1
     for i, m in enumerate(
@@ -169,12 +173,79 @@ def normalize_label(label: str) -> str:
     return name.strip()
 
 
-def channel_indices(header: EdfHeader, channels: Sequence[str]) -> list[int | None]:
-    """Signal index of each requested channel (None when absent), by normalised label."""
+def _pairs(labels: Sequence[str]) -> list[tuple[str, str]]:
+    """The (electrode, second part) of every label of the form ``E-X`` with E an electrode."""
+    found = []
+    for label in labels:
+        name = label.strip().upper().removeprefix("EEG ").strip()
+        match = _PAIR.match(name)
+        if match and match.group(1) in ELECTRODES:
+            found.append((match.group(1), match.group(2)))
+    return found
+
+
+def reference_suffix(labels: Sequence[str]) -> str | None:
+    """The reference of a referential recording: the suffix most electrode labels share.
+
+    ``EEG FP1-CS2``, ``EEG T7-CS2``, ... -> ``"CS2"``. None when fewer than two
+    electrode labels carry a suffix or no suffix is shared by half of them (a
+    bipolar montage, or bare names).
+    """
+    pairs = _pairs(labels)
+    if len(pairs) < 2:
+        return None
+    suffix, count = Counter(second for _, second in pairs).most_common(1)[0]
+    return suffix if count >= len(pairs) / 2 else None
+
+
+def is_bipolar(labels: Sequence[str]) -> bool:
+    """Whether the labels are electrode pairs without a shared reference ("FP1-F7", "F7-T3")."""
+    pairs = [(a, b) for a, b in _pairs(labels) if b in ELECTRODES]
+    return len(pairs) >= 2 and reference_suffix(labels) is None
+
+
+def canonical_names(
+    labels: Sequence[str], aliases: Mapping[str, str] = TEN_TEN_ALIASES
+) -> list[str]:
+    """The channel name of every label: prefix and reference removed, 10-10 names mapped.
+
+    ``EEG Fp1-REF`` -> ``FP1``; in a file referenced to CS2, ``EEG T7-CS2`` -> ``T3``
+    (with the default ``aliases``); bipolar labels stay as they are (``FP1-F7``).
+    """
+    reference = reference_suffix(labels)
+    names = []
+    for label in labels:
+        name = normalize_label(label)
+        if reference is not None:
+            match = _PAIR.match(name)
+            if match and match.group(2) == reference:
+                name = match.group(1)
+        names.append(aliases.get(name, name))
+    return names
+
+
+def no_channels_problem(path: str | Path, header: EdfHeader, channels: Sequence[str]) -> Problem:
+    """The rejection of a file where none of ``channels`` is found, naming a bipolar montage."""
+    labels = [header.labels[i] for i in header.signal_indices]
+    if is_bipolar(labels):
+        return problem(path, "rejected", "bipolar_montage",
+                       f"the channels form a bipolar montage ({', '.join(labels[:4])}, ...); the "
+                       f"pipeline reads the {len(channels)} referential channels (each electrode "
+                       "against one reference)")  # fmt: skip
+    return problem(path, "rejected", "no_eeg_channels",
+                   f"none of the {len(channels)} required channels found; labels are "
+                   f"{list(header.labels)}")  # fmt: skip
+
+
+def channel_indices(
+    header: EdfHeader, channels: Sequence[str], aliases: Mapping[str, str] = TEN_TEN_ALIASES
+) -> list[int | None]:
+    """Signal index of each requested channel (None when absent), by canonical name."""
+    names = canonical_names(header.labels, aliases)
     lookup: dict[str, int] = {}
     for i in header.signal_indices:
-        lookup.setdefault(normalize_label(header.labels[i]), i)
-    return [lookup.get(normalize_label(ch)) for ch in channels]
+        lookup.setdefault(names[i], i)
+    return [lookup.get(aliases.get(normalize_label(ch), normalize_label(ch))) for ch in channels]
 
 
 # --------------------------------------------------------------------------- header
@@ -330,7 +401,9 @@ def _start_time(text: dict, report: _Report) -> datetime | None:
 
 
 def validate_edf(
-    path: str | Path, channels: Sequence[str] | None = None
+    path: str | Path,
+    channels: Sequence[str] | None = None,
+    aliases: Mapping[str, str] = TEN_TEN_ALIASES,
 ) -> tuple[EdfHeader | None, list[Problem]]:
     """Parse and check the header of an EDF/EDF+ file without reading its data.
 
@@ -340,6 +413,9 @@ def validate_edf(
     channels : sequence of str, optional
         The channels the pipeline needs. Anomalies of a needed channel (or of
         any signal when None) reject the file; those of other signals only warn.
+    aliases : mapping of str -> str
+        Channel names mapped before matching (10-10 to 10-20 names by default;
+        ``preprocess.channel_aliases``), see :func:`canonical_names`.
 
     Returns
     -------
@@ -385,7 +461,7 @@ def validate_edf(
         file_size=size,
         signal_reserved=tuple(sig["reserved"]),
     )
-    return header, report.problems + _check_header(header, channels)
+    return header, report.problems + _check_header(header, channels, aliases)
 
 
 def _check_layout(h: EdfHeader, report: _Report) -> None:
@@ -407,7 +483,9 @@ def _check_layout(h: EdfHeader, report: _Report) -> None:
         report("rejected", "bad_samples_per_record", f"signals {bad} have <= 0 samples per record")
 
 
-def _check_calibration(h: EdfHeader, needed: set[str] | None, report: _Report) -> None:
+def _check_calibration(
+    h: EdfHeader, names: list[str], needed: set[str] | None, report: _Report
+) -> None:
     """Per signal: physical and digital ranges that cannot scale samples."""
     for i in h.signal_indices:
         lab = h.labels[i]
@@ -417,28 +495,32 @@ def _check_calibration(h: EdfHeader, needed: set[str] | None, report: _Report) -
         if h.digital_min[i] >= h.digital_max[i]:
             bad.append(f"digital min {h.digital_min[i]} >= digital max {h.digital_max[i]}")
         if bad:
-            severity = "rejected" if _is_needed(lab, needed) else "warning"
+            severity = "rejected" if _is_needed(names[i], needed) else "warning"
             code = "physical_min_equals_max" if "physical" in bad[0] else "bad_digital_range"
             report(severity, code, f"signal {lab!r}: {'; '.join(bad)}")
 
 
-def _check_duplicates(h: EdfHeader, needed: set[str] | None, report: _Report) -> None:
-    """Duplicate labels, after normalisation (so FP1-REF and FP1-LE also clash)."""
+def _check_duplicates(
+    h: EdfHeader, names: list[str], needed: set[str] | None, report: _Report
+) -> None:
+    """Duplicate channels, after normalisation (so FP1-REF and FP1-LE also clash)."""
     seen: dict[str, list[str]] = {}
     for i in h.signal_indices:
-        seen.setdefault(normalize_label(h.labels[i]), []).append(h.labels[i])
+        seen.setdefault(names[i], []).append(h.labels[i])
     for name, labs in seen.items():
         if len(labs) > 1:
             severity = "rejected" if needed is None or name in needed else "warning"
             report(severity, "duplicate_labels", f"channel {name!r} appears {len(labs)}x: {labs}")
 
 
-def _check_sampling_rates(h: EdfHeader, needed: set[str] | None, report: _Report) -> None:
+def _check_sampling_rates(
+    h: EdfHeader, names: list[str], needed: set[str] | None, report: _Report
+) -> None:
     """One sampling rate over the EEG channels (the needed ones, or all ``EEG *``)."""
     if needed is None:
         eeg = [i for i in h.signal_indices if h.labels[i].upper().startswith("EEG")]
     else:
-        eeg = [i for i in h.signal_indices if _is_needed(h.labels[i], needed)]
+        eeg = [i for i in h.signal_indices if _is_needed(names[i], needed)]
     rates = sorted({float(h.sfreq[i]) for i in eeg})
     if len(rates) > 1:
         report("rejected", "mixed_sampling_rates", f"EEG channels have sampling rates {rates} Hz")
@@ -489,21 +571,26 @@ def _check_record_count(h: EdfHeader, report: _Report) -> None:
             )
 
 
-def _is_needed(label: str, needed: set[str] | None) -> bool:
-    """Whether a signal is one the pipeline reads (every signal when ``needed`` is None)."""
-    return needed is None or normalize_label(label) in needed
+def _is_needed(name: str, needed: set[str] | None) -> bool:
+    """Whether a channel is one the pipeline reads (every one when ``needed`` is None)."""
+    return needed is None or name in needed
 
 
-def _check_header(h: EdfHeader, channels: Sequence[str] | None) -> list[Problem]:
+def _check_header(
+    h: EdfHeader, channels: Sequence[str] | None, aliases: Mapping[str, str]
+) -> list[Problem]:
     """Every check of a parsed header; the layout checks first, the rest only if they pass."""
     report = _Report(Path(h.path))
     _check_layout(h, report)
     if report.problems:
         return report.problems
-    needed = None if channels is None else {normalize_label(c) for c in channels}
-    _check_calibration(h, needed, report)
-    _check_duplicates(h, needed, report)
-    _check_sampling_rates(h, needed, report)
+    names = canonical_names(h.labels, aliases)
+    needed = (
+        None if channels is None else {aliases.get(n, n) for n in map(normalize_label, channels)}
+    )
+    _check_calibration(h, names, needed, report)
+    _check_duplicates(h, names, needed, report)
+    _check_sampling_rates(h, names, needed, report)
     _check_record_count(h, report)
     return report.problems
 
@@ -516,6 +603,7 @@ def read_edf(
     channels: Sequence[str],
     header: EdfHeader | None = None,
     dtype: np.dtype | type = np.float64,
+    aliases: Mapping[str, str] = TEN_TEN_ALIASES,
 ) -> EdfSignals:
     """Read the requested channels of an EDF file in physical units.
 
@@ -523,24 +611,27 @@ def read_edf(
     ----------
     path : str or Path
     channels : sequence of str
-        Wanted channels, matched by normalised label (see :func:`normalize_label`).
-        Channels not present are zero-filled and listed in ``missing``.
+        Wanted channels, matched by canonical name (see :func:`canonical_names`:
+        any shared reference suffix, 10-10 names through ``aliases``). Channels
+        not present are zero-filled and listed in ``missing``.
     header : EdfHeader, optional
         A header already validated; otherwise the file is validated here and an
         :class:`EdfError` is raised when it is rejected.
     dtype : numpy dtype
         Of the returned samples; float32 halves memory for preprocessing.
+    aliases : mapping of str -> str
+        As for :func:`validate_edf`.
 
     Returns
     -------
     EdfSignals
     """
     if header is None:
-        header, problems = validate_edf(path, channels)
+        header, problems = validate_edf(path, channels, aliases)
         rejected = [p for p in problems if p.severity == "rejected"]
         if header is None or rejected:
             raise EdfError(path, "; ".join(p.detail for p in rejected) or "unreadable header")
-    index = channel_indices(header, channels)
+    index = channel_indices(header, channels, aliases)
     spr = header.samples_per_record
     found = [i for i in index if i is not None]
     per_record = {int(spr[i]) for i in found}

@@ -156,7 +156,9 @@ def preprocess_recording(recording: Recording, params: PreprocessParams, seed: i
     -------
     list of Crop
     """
-    signals = read_edf(recording.edf_path, params.channels, dtype=np.float32)
+    signals = read_edf(
+        recording.edf_path, params.channels, dtype=np.float32, aliases=params.channel_aliases
+    )
     data = condition_signal(signals.data, signals.sfreq, params)
     crops = []
     for index, (kind, start) in enumerate(plan_crops(recording, params, seed)):

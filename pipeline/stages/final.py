@@ -15,15 +15,13 @@ import json
 from dataclasses import asdict
 
 import numpy as np
-import polars as pl
 import torch
 
 from pipeline.config import Params
 from pipeline.datasets.folds import split_subjects
 from pipeline.device import resolve_device
 from pipeline.io.atomic import atomic_path
-from pipeline.stages.train import fold_seed, hyper_from
-from pipeline.szxai.data import read_concepts, read_crops, read_labels
+from pipeline.stages.train import fold_seed, hyper_from, read_cv_data
 from pipeline.szxai.final import HEAD_FILE, RECORD_FILE, final_dir, save_head
 from pipeline.szxai.losses import concept_weights
 from pipeline.szxai.methods import METHOD_SPECS, MethodStack, Slot, slot_seed
@@ -40,11 +38,8 @@ def run(params: Params, detector: str) -> dict:
     if FINAL_METHOD not in params.train.methods:
         raise ValueError(f"train.methods must include {FINAL_METHOD!r} for the final head")
     device = resolve_device(params.device)
-    concepts = read_concepts(params.concepts.bank_path)
-    labels = read_labels(params.labels.table_path("labels"))
-    folds = pl.read_csv(params.folds.path, schema_overrides={"subject": pl.String})
+    concepts, _, _, crops = read_cv_data(params, detector)
     layer = params.detector.section(detector).latent_layer
-    crops = read_crops(params.detector.latents_path(detector), labels, set(folds["subject"]), layer)
     seed = params.train.seed
     train_ids, val_ids = split_subjects(
         sorted(set(crops.subjects)), params.train.val_fraction,

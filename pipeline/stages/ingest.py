@@ -15,6 +15,7 @@ def run(params: Params) -> IngestResult:
         params.data.notes_table,
         params.ingest.duration_tolerance_s,
         params.preprocess.channels,
+        params.preprocess.channel_aliases,
     )
     with atomic_path(params.ingest.manifest_path) as tmp:
         result.manifest.write_parquet(tmp)

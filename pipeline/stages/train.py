@@ -27,6 +27,7 @@ import itertools
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import polars as pl
@@ -102,6 +103,24 @@ def choose_slots(slots: list[Slot], results: list[FitResult]) -> dict[str, int]:
     return chosen
 
 
+class CvData(NamedTuple):
+    """What every head of a detector trains on: concepts, labels, folds, labelled cv crops."""
+
+    concepts: ConceptSpace
+    labels: dict[str, np.ndarray]
+    folds: pl.DataFrame
+    crops: Crops
+
+
+def read_cv_data(params: Params, detector: str) -> CvData:
+    """The bank, the patients' labels, the folds and the labelled cv crops of ``detector``."""
+    labels = read_labels(params.labels.table_path("labels"))
+    folds = pl.read_csv(params.folds.path, schema_overrides={"subject": pl.String})
+    layer = params.detector.section(detector).latent_layer
+    crops = read_crops(params.detector.latents_path(detector), labels, set(folds["subject"]), layer)
+    return CvData(read_concepts(params.concepts.bank_path), labels, folds, crops)
+
+
 def split_fold(
     crops: Crops, folds: pl.DataFrame, fold: int, val_fraction: float, seed: int
 ) -> tuple[Crops, Crops, Crops]:
@@ -131,12 +150,9 @@ def run(params: Params, detector: str, fold: int) -> dict:
     if fold not in params.folds.ids:
         raise ValueError(f"fold {fold} is not one of folds.ids {list(params.folds.ids)}")
     device = resolve_device(params.device)
-    concepts = read_concepts(params.concepts.bank_path)
-    labels = read_labels(params.labels.table_path("labels"))
-    folds = pl.read_csv(params.folds.path, schema_overrides={"subject": pl.String})
+    concepts, labels, folds, crops = read_cv_data(params, detector)
     latents_path = params.detector.latents_path(detector)
     layer = params.detector.section(detector).latent_layer
-    crops = read_crops(latents_path, labels, set(folds["subject"]), layer)
     train, val, test = split_fold(crops, folds, fold, params.train.val_fraction, params.train.seed)
     if len(train) == 0 or len(test) == 0:
         raise ValueError(

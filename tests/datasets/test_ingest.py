@@ -51,6 +51,10 @@ def test_damaged_files_reported_and_good_ones_kept(tmp_path):
     row = result.manifest.filter(pl.col("recording_id") == good.stem).row(0, named=True)
     assert row["sfreq"] == 100.0 and row["n_samples"] == 1000 and row["duration_s"] == 10.0
     assert row["n_channels_found"] == 3 and len(row["missing_channels"]) == 16
+    # The manifest records which EDF label each required channel was read from.
+    read = [label for label in row["channel_labels"] if label is not None]
+    assert sorted(read) == ["EEG CZ-REF", "EEG FP1-REF", "EEG FP2-REF"]
+    assert row["channel_labels"].count(None) == 16
     assert row["seizure_start_s"] == [2.0] and row["seizure_stop_s"] == [4.0]
     assert row["cohort"] == "pretrain" and row["status"] == "ok"
     # Truncated file: 9 complete records; the 10 s declared duration is now a mismatch.

@@ -147,3 +147,34 @@ def test_unneeded_channel_calibration_only_warns(tmp_path):
     patch_signal_field(path, "physical_max", LABELS.index("EKG"), "-200")
     _, problems = validate_edf(path, ["FP1"])
     assert [(p.severity, p.problem) for p in problems] == [("warning", "physical_min_equals_max")]
+
+
+def test_any_shared_reference_and_10_10_names(tmp_path):
+    """A hospital's referential file: FP1-CS2, T7-CS2, P8-CS2 ... (10-10 names, CS2 reference)."""
+    from pipeline.config import STANDARD_CHANNELS
+
+    to_10_10 = {"T3": "T7", "T4": "T8", "T5": "P7", "T6": "P8"}
+    labels = [f"{to_10_10.get(c, c).capitalize()}-CS2" for c in STANDARD_CHANNELS] + ["ECG"]
+    path = tmp_path / "cs2.edf"
+    written = write_edf(path, labels=labels)
+    out = read_edf(path, STANDARD_CHANNELS)
+    assert out.missing == [] and out.labels[7] == "T7-CS2"  # T3 read from T7
+    np.testing.assert_allclose(out.data[7], written[7], atol=0.01)
+    # Without the alias table only the four 10-10 names are missing.
+    bare = read_edf(path, STANDARD_CHANNELS, aliases={})
+    assert bare.missing == ["T3", "T4", "T5", "T6"]
+    # A custom alias: the file's ECG read as a requested channel "EKG".
+    assert read_edf(path, ["EKG"], aliases={"ECG": "EKG"}).missing == []
+
+
+def test_a_bipolar_montage_is_rejected_by_name(tmp_path):
+    from pipeline.io.edf import is_bipolar, no_channels_problem
+
+    labels = ["EEG FP1-F7", "EEG F7-T3", "EEG T3-T5", "EEG T5-O1"]
+    path = tmp_path / "bipolar.edf"
+    write_edf(path, labels=labels)
+    header, problems = validate_edf(path, ["FP1", "F7"])
+    assert header is not None and problems == [] and is_bipolar(header.labels)
+    rejection = no_channels_problem(path, header, ["FP1", "F7"])
+    assert rejection.problem == "bipolar_montage" and "bipolar montage" in rejection.detail
+    assert not is_bipolar(["EEG FP1-REF", "EEG F7-REF"]) and not is_bipolar(["FP1", "F7"])
