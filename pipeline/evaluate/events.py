@@ -95,7 +95,7 @@ class Event:
 EventLike = Event | Sequence[float]
 
 
-def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def true_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and (exclusive) end indices of the runs of True in ``mask``, shape (n_runs,) each."""
     # Padding with False on both sides makes every run have a rising and a falling edge.
     edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
@@ -155,7 +155,7 @@ def detect_events(
         raise ValueError(f"window_s must be > 0, got {window_s}")
     with np.errstate(invalid="ignore"):  # NaN >= t is False, which is what we want
         above = p_sz >= params.threshold
-    starts, ends = _runs(above)
+    starts, ends = true_runs(above)
     events = []
     for start, end in _merge_runs(starts, ends, params.merge_gap_s / window_s):
         events.append(

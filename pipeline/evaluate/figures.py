@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.manifold import TSNE
 
+from pipeline.evaluate.events import true_runs
 from pipeline.plotting import save_figure
 from pipeline.registry import CONCEPT_GROUPS
 
@@ -300,8 +301,7 @@ def plot_roc(
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """(start, stop) index pairs of the runs of True in a boolean vector."""
-    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
+    return list(zip(*true_runs(mask), strict=True))
 
 
 def _wrap(text: str, width: int) -> str:

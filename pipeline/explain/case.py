@@ -83,6 +83,13 @@ class Explained:
     seconds: float
 
 
+def evidence_concepts(evidence: pl.DataFrame, names: list[str]) -> list[dict]:
+    """Concepts of ``labels`` evidence rows with their evidence sentences, in bank order."""
+    grouped = evidence.group_by("concept_index").agg(pl.col("sentence").unique(maintain_order=True))
+    pairs = sorted(zip(grouped["concept_index"], grouped["sentence"], strict=True))
+    return [{"name": names[i], "evidence": list(s)} for i, s in pairs]
+
+
 def note_evidence(note_path: Path, params: Params, names: list[str]) -> dict:
     """The note's concepts with their evidence sentences (the ``labels`` stage's extraction)."""
     bank = read_bank(params.concepts.bank_path)
@@ -93,12 +100,7 @@ def note_evidence(note_path: Path, params: Params, names: list[str]) -> dict:
                           "text": [note_path.read_text(encoding="utf-8")]})  # fmt: skip
     llm = LLM(params.llm) if params.labels.use_llm != "off" else None
     run = run_labels(notes, bank, llm, make_embedder(params.embeddings), params.labels, False)
-    found = run.evidence.group_by("concept_index", maintain_order=True).agg(
-        pl.col("sentence").unique(maintain_order=True)
-    )
-    pairs = sorted(zip(found["concept_index"], found["sentence"], strict=True))
-    concepts = [{"name": names[i], "evidence": list(s)} for i, s in pairs]
-    return {"path": str(note_path), "concepts": concepts}
+    return {"path": str(note_path), "concepts": evidence_concepts(run.evidence, names)}
 
 
 def case_record(

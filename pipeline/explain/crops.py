@@ -17,8 +17,8 @@ import numpy as np
 import polars as pl
 
 from pipeline.config import Params
-from pipeline.evaluate.events import detect_events
-from pipeline.explain.case import Excerpts, case_figures, case_record
+from pipeline.evaluate.events import detect_events, true_runs
+from pipeline.explain.case import Excerpts, case_figures, case_record, evidence_concepts
 from pipeline.explain.page import write_case
 from pipeline.explain.recording import ScoredRecording
 from pipeline.io.edf import read_edf
@@ -49,15 +49,7 @@ def note_concepts(evidence: pl.DataFrame, subject: str, names: list[str]) -> dic
     rows = evidence.filter(pl.col("subject") == subject)
     if rows.is_empty():
         return None
-    grouped = rows.group_by("concept_index").agg(pl.col("sentence").unique(maintain_order=True))
-    pairs = sorted(zip(grouped["concept_index"], grouped["sentence"], strict=True))
-    return {"path": f"note of patient {subject}",
-            "concepts": [{"name": names[i], "evidence": list(s)} for i, s in pairs]}  # fmt: skip
-
-
-def _runs(mask: np.ndarray, window_s: float) -> list[tuple[float, float]]:
-    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(np.int8), 0]))
-    return [(a * window_s, b * window_s) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+    return {"path": f"note of patient {subject}", "concepts": evidence_concepts(rows, names)}
 
 
 def crop_recording(
@@ -111,7 +103,8 @@ def crop_pages(params: Params, detector: str, out_dir: Path, llm) -> Iterator[Cr
             probs = np.asarray(predictions.filter(pl.col("crop_id") == crop_id)["probs"][0])
             scored = crop_recording(windows, probs, meta["edf_path"], meta["start_s"], params)
             events = detect_events(scored.p_sz, window_s, params.events)
-            reference = _runs(windows["label"].to_numpy() == 1, window_s)
+            starts, ends = true_runs(windows["label"].to_numpy() == 1)
+            reference = [(a * window_s, b * window_s) for a, b in zip(starts, ends, strict=True)]
             provenance = {"fold": f"{fold} (held this patient out)", "method": CASE_METHOD,
                           "crop": f"{meta['start_s']} s into {meta['recording_id']}"}  # fmt: skip
             note = note_concepts(evidence, meta["subject"], concepts.names)
