@@ -34,6 +34,7 @@ import pyedflib
 
 from pipeline.config import Params
 from pipeline.datasets.ingest import ingest_corpus
+from pipeline.datasets.sources import open_source
 from pipeline.io.edf import normalize_label
 from pipeline.preprocessing.preprocess import Recording, plan_crops, preprocess_corpus
 from pipeline.synth import generate_corpus
@@ -43,10 +44,10 @@ def time_szxai(root: Path, out_dir: Path, params: Params) -> tuple[float, object
     # A previous run's output would be deleted inside the timing: remove it first.
     shutil.rmtree(out_dir, ignore_errors=True)
     start = time.perf_counter()
+    data = params.data.model_copy(update={"root": root, "source": "tusz", "notes_table": None})
     result = ingest_corpus(
-        root,
+        open_source(data),
         params.data.cohorts,
-        None,
         params.ingest.duration_tolerance_s,
         params.preprocess.channels,
     )

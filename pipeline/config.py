@@ -7,6 +7,7 @@ surfacing as a ``KeyError`` deep inside a stage.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -37,16 +38,43 @@ class _Section(BaseModel):
 
 
 class DataParams(_Section):
-    """Where the corpus lives and how its split folders map to cohorts."""
+    """Where the corpus lives, how it is laid out and how its splits map to cohorts."""
 
-    source: Literal["synthetic", "tusz"] = "synthetic"
+    #: ``synthetic`` and ``tusz``: a TUSZ tree with ``.csv_bi`` files; ``bids``: a
+    #: BIDS-EEG dataset with ``*_events.tsv``; ``edf``: a folder of EDF+ files whose
+    #: seizures are annotations in the file.
+    source: Literal["synthetic", "tusz", "bids", "edf"] = "synthetic"
     root: Path = Path("data/raw/synth/corpus")
     notes_table: Path | None = None
-    #: TUSZ split folder -> cohort. ``pretrain`` trains the detectors, ``cv`` is
-    #: the etiology cross-validation cohort; the two must not share patients.
+    #: Split -> cohort. ``pretrain`` trains the detectors, ``cv`` is the etiology
+    #: cross-validation cohort; the two must not share patients. A TUSZ split is
+    #: its top folder, a BIDS one the ``split_column`` of participants.tsv, an EDF
+    #: one the ``split`` group of ``edf_layout``; ``splits`` overrides them all.
     cohorts: dict[str, Literal["pretrain", "cv"]] = Field(
         default_factory=lambda: {"train": "pretrain", "dev": "cv", "eval": "cv"}
     )
+    #: Subject -> split, for datasets whose files do not say it (bids, edf).
+    splits: dict[str, str] = Field(default_factory=dict)
+    #: bids: the participants.tsv column naming each subject's split.
+    split_column: str = "split"
+    #: edf: a regular expression over each EDF's path relative to ``root`` with named
+    #: groups ``subject`` (required), ``session``, ``split``, ``recording`` (default:
+    #: one folder per subject, the file stem as the recording id).
+    edf_layout: str = r"(?P<subject>[^/]+)/(?:.*/)?(?P<recording>[^/]+)\.edf"
+    #: bids / edf: an event type (BIDS eventType / trial_type) or EDF+ annotation that
+    #: ``re.search`` matches is a seizure (SzCORE types start with ``sz``).
+    seizure_pattern: str = r"(?i)seiz|\bsz"
+
+    @field_validator("edf_layout", "seizure_pattern")
+    @classmethod
+    def _compiles(cls, value: str, info) -> str:
+        try:
+            compiled = re.compile(value)
+        except re.error as err:
+            raise ValueError(f"data.{info.field_name}: not a regular expression: {err}") from None
+        if info.field_name == "edf_layout" and "subject" not in compiled.groupindex:
+            raise ValueError("data.edf_layout: needs a named group (?P<subject>...)")
+        return value
 
 
 class SynthParams(_Section):
@@ -105,7 +133,7 @@ class SynthParams(_Section):
 class IngestParams(_Section):
     """Tolerances of the EDF / annotation validation."""
 
-    #: |declared .csv_bi duration - EDF duration| above this is reported (s).
+    #: |declared annotation duration - EDF duration| above this is reported (s).
     duration_tolerance_s: float = Field(1.0, ge=0)
     manifest_path: Path = Path("data/interim/manifest.parquet")
     notes_path: Path = Path("data/interim/notes.parquet")

@@ -1,30 +1,27 @@
 """Ingest: validate the corpus and write the manifest, the notes and the issues.
 
-Reads EDF *headers* only (never signal data), the ``.csv_bi`` annotations and
-the clinical notes. Every problem becomes a row of the issues table; one bad
-file never stops the others.
+Reads EDF *headers* only (never signal data), the seizure annotations of the
+corpus' source (``.csv_bi``, ``events.tsv`` or EDF+) and the clinical notes.
+Every problem becomes a row of the issues table; one bad file never stops the
+others.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import polars as pl
 from tqdm import tqdm
 
+from pipeline.datasets.sources import Source
 from pipeline.io.edf import EdfHeader, channel_indices, no_channels_problem, validate_edf
 from pipeline.io.problems import Problem, is_rejected, problem
-from pipeline.io.tusz import (
+from pipeline.io.recordings import (
     AnnotationError,
     Annotations,
     Note,
     RecordingFiles,
-    discover_notes,
-    discover_recordings,
-    guess_ids,
-    parse_csv_bi,
     seizure_intervals,
 )
 from pipeline.registry import TEN_TEN_ALIASES
@@ -39,7 +36,7 @@ MANIFEST_SCHEMA: dict[str, pl.DataType] = {
     "split": pl.Utf8,
     "cohort": pl.Utf8,
     "edf_path": pl.Utf8,
-    "csv_bi_path": pl.Utf8,
+    "annotations_path": pl.Utf8,
     "sfreq": pl.Float64,
     "n_samples": pl.Int64,
     "duration_s": pl.Float64,
@@ -102,17 +99,22 @@ def _issue(p: Problem, subject: str | None = None, recording_id: str | None = No
     }
 
 
-def _read_annotations(rec: RecordingFiles, problems: list[Problem]) -> Annotations | None:
-    """The ``.csv_bi`` of a recording, or None (and a rejection) when it cannot be parsed."""
+ReadAnnotations = Callable[[RecordingFiles], Annotations]
+
+
+def _read_annotations(
+    rec: RecordingFiles, read: ReadAnnotations, problems: list[Problem]
+) -> Annotations | None:
+    """The annotations of a recording, or None (and a rejection) when they cannot be parsed."""
     try:
-        annotations = parse_csv_bi(rec.csv_bi_path)
+        annotations = read(rec)
     except AnnotationError as err:
-        problems.append(problem(rec.csv_bi_path, "rejected", "bad_annotations", err.detail))
+        problems.append(problem(rec.annotations_path, "rejected", "bad_annotations", err.detail))
         return None
     if annotations.bname and annotations.bname != rec.recording_id:
         problems.append(
             problem(
-                rec.csv_bi_path,
+                rec.annotations_path,
                 "warning",
                 "bname_mismatch",
                 f"bname {annotations.bname!r} differs from the file name {rec.recording_id!r}",
@@ -156,7 +158,7 @@ def _check_seizures(
         if start >= end:
             problems.append(
                 problem(
-                    rec.csv_bi_path,
+                    rec.annotations_path,
                     "rejected",
                     "annotation_past_end",
                     f"seizure {start:.2f}-{stop:.2f} s starts at/after the end of the signal "
@@ -166,7 +168,7 @@ def _check_seizures(
         elif stop > end:
             problems.append(
                 problem(
-                    rec.csv_bi_path,
+                    rec.annotations_path,
                     "repaired",
                     "annotation_clipped",
                     f"seizure {start:.2f}-{stop:.2f} s crosses the end of the signal "
@@ -186,7 +188,7 @@ def _check_duration(
     tolerance_s: float,
     problems: list[Problem],
 ) -> None:
-    """The ``.csv_bi``'s declared duration and background intervals against the signal."""
+    """The annotations' declared duration and background intervals against the signal."""
     n_bckg_clipped = sum(
         1 for e in annotations.events if e.label == "bckg" and e.stop_s > end + 1e-9
     )
@@ -196,7 +198,7 @@ def _check_duration(
         clipped = f"; {n_bckg_clipped} bckg interval(s) clipped to it" if n_bckg_clipped else ""
         problems.append(
             problem(
-                rec.csv_bi_path,
+                rec.annotations_path,
                 "repaired" if n_bckg_clipped else "warning",
                 "duration_mismatch",
                 f"declared duration {declared:.2f} s {relation} the signal ({end:.2f} s){clipped}",
@@ -205,7 +207,7 @@ def _check_duration(
     elif n_bckg_clipped:
         problems.append(
             problem(
-                rec.csv_bi_path,
+                rec.annotations_path,
                 "repaired",
                 "duration_mismatch",
                 f"{n_bckg_clipped} bckg interval(s) end after the signal ({end:.2f} s); clipped",
@@ -233,7 +235,7 @@ def _manifest_row(
         "token": rec.token,
         "split": rec.split,
         "edf_path": str(rec.edf_path),
-        "csv_bi_path": str(rec.csv_bi_path),
+        "annotations_path": str(rec.annotations_path),
         "sfreq": float(header.sfreq[found[0]]),
         "n_samples": header.n_usable_records * n_per,
         "duration_s": float(header.duration_s),
@@ -250,6 +252,7 @@ def _manifest_row(
 
 def check_recording(
     rec: RecordingFiles,
+    read_annotations: ReadAnnotations,
     channels: Sequence[str],
     duration_tolerance_s: float,
     aliases: Mapping[str, str] = TEN_TEN_ALIASES,
@@ -258,7 +261,7 @@ def check_recording(
     header, problems = validate_edf(rec.edf_path, channels, aliases)
     if header is None or is_rejected(problems):
         return None, problems
-    annotations = _read_annotations(rec, problems)
+    annotations = _read_annotations(rec, read_annotations, problems)
     if annotations is None:
         return None, problems
     channels_found = _check_channels(rec, header, channels, aliases, problems)
@@ -271,8 +274,20 @@ def check_recording(
     return _manifest_row(rec, header, *channels_found, seizures, problems), problems
 
 
+def _unknown_split(rec: RecordingFiles, cohorts: Mapping[str, str]) -> Problem:
+    if not rec.split:
+        detail = (
+            f"no split for subject {rec.subject!r}: name it in data.splits (or the dataset's "
+            "split column / layout group); skipped"
+        )
+    else:
+        detail = f"split {rec.split!r} is not in data.cohorts {sorted(cohorts)}; skipped"
+    return problem(rec.edf_path, "warning", "unknown_split", detail)
+
+
 def _validate_recordings(
     recordings: list[RecordingFiles],
+    read_annotations: ReadAnnotations,
     cohorts: Mapping[str, str],
     channels: list[str],
     duration_tolerance_s: float,
@@ -282,21 +297,12 @@ def _validate_recordings(
     rows, issues = [], []
     for rec in tqdm(recordings, desc="ingest", unit="rec", disable=None):
         if rec.split not in cohorts:
-            issues.append(
-                _issue(
-                    problem(
-                        rec.edf_path,
-                        "warning",
-                        "unknown_split",
-                        f"split {rec.split!r} is not in data.cohorts {sorted(cohorts)}; skipped",
-                    ),
-                    rec.subject,
-                    rec.recording_id,
-                )
-            )
+            issues.append(_issue(_unknown_split(rec, cohorts), rec.subject, rec.recording_id))
             continue
         try:
-            row, problems = check_recording(rec, channels, duration_tolerance_s, aliases)
+            row, problems = check_recording(
+                rec, read_annotations, channels, duration_tolerance_s, aliases
+            )
         except Exception as err:  # noqa: BLE001 - one bad file never stops the others
             row, problems = (
                 None,
@@ -313,17 +319,17 @@ def _validate_recordings(
     return rows, issues
 
 
-def _note_issues(root: str | Path, rows: list[dict], notes: list[Note]) -> list[dict]:
+def _note_issues(rows: list[dict], notes: list[Note]) -> list[dict]:
     """Issue rows of cv patients without a note and of notes without an accepted recording."""
     issues = []
     noted = {n.subject for n in notes}
     accepted_subjects = {r["subject"] for r in rows}
     for subject in sorted({r["subject"] for r in rows if r["cohort"] == "cv"} - noted):
-        split = next(r["split"] for r in rows if r["subject"] == subject)
+        first_edf = next(r["edf_path"] for r in rows if r["subject"] == subject)
         issues.append(
             _issue(
                 Problem(
-                    str(Path(root) / split / subject),
+                    first_edf,
                     "warning",
                     "no_clinical_note",
                     f"patient {subject}: no clinical note: excluded from etiology training, "
@@ -349,24 +355,21 @@ def _note_issues(root: str | Path, rows: list[dict], notes: list[Note]) -> list[
 
 
 def ingest_corpus(
-    root: str | Path,
+    source: Source,
     cohorts: Mapping[str, str],
-    notes_table: str | Path | None,
     duration_tolerance_s: float,
     channels: Sequence[str],
     aliases: Mapping[str, str] = TEN_TEN_ALIASES,
 ) -> IngestResult:
-    """Validate a TUSZ-layout corpus.
+    """Validate a corpus.
 
     Parameters
     ----------
-    root : path
-        Corpus root holding the split folders.
+    source : Source
+        The readers of the corpus' layout (:func:`pipeline.datasets.sources.open_source`).
     cohorts : mapping
-        Split folder -> cohort (``pretrain`` / ``cv``); other splits are skipped
-        with a warning.
-    notes_table : path or None
-        Optional CSV/Parquet table of notes (``subject, session, text``).
+        Split -> cohort (``pretrain`` / ``cv``); other splits are skipped with a
+        warning.
     duration_tolerance_s : float
         Allowed |declared - EDF| duration difference.
     channels : sequence of str
@@ -380,18 +383,19 @@ def ingest_corpus(
         ``manifest`` (:data:`MANIFEST_SCHEMA`), ``notes`` (:data:`NOTES_SCHEMA`),
         ``issues`` (:data:`ISSUES_SCHEMA`).
     """
-    recordings, layout_problems = discover_recordings(root)
-    issues = [_issue(p, *guess_ids(p.path, root)) for p in layout_problems]
+    recordings, layout_problems = source.discover()
+    issues = [_issue(p, *source.guess_ids(p.path)) for p in layout_problems]
     rows, recording_issues = _validate_recordings(
-        recordings, cohorts, list(channels), duration_tolerance_s, aliases
-    )
+        recordings, source.read_annotations, cohorts, list(channels), duration_tolerance_s,
+        aliases,
+    )  # fmt: skip
     issues += recording_issues
-    notes, note_problems = discover_notes(root, notes_table)
-    issues.extend(_issue(p, *guess_ids(p.path, root)) for p in note_problems)
+    notes, note_problems = source.discover_notes(recordings)
+    issues.extend(_issue(p, *source.guess_ids(p.path)) for p in note_problems)
     noted = {n.subject for n in notes}
     for row in rows:
         row["has_note"] = row["subject"] in noted
-    issues += _note_issues(root, rows, notes)
+    issues += _note_issues(rows, notes)
 
     manifest = pl.DataFrame(rows, schema=MANIFEST_SCHEMA) if rows else _empty(MANIFEST_SCHEMA)
     manifest = manifest.select(list(MANIFEST_SCHEMA))

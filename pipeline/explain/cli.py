@@ -1,5 +1,8 @@
 """The ``szxai`` command: ``szxai explain RECORDING.edf [--note NOTE.txt] ...``.
 
+``szxai export {bids,edf} TUSZ_ROOT OUT`` writes a TUSZ-layout corpus (such as
+the embedded synthetic one) as a BIDS-EEG dataset or a folder of EDF+ files.
+
 Run from a checkout where ``dvc repro`` has trained the detectors and the final
 heads; ``params.yaml`` of the working directory (or ``--params``) gives the
 preprocessing, the detector and the models, as for the pipeline itself.
@@ -30,12 +33,38 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--out", type=Path, help="output folder (default: explain/<recording>)")
     explain.add_argument("--params", type=Path, default=Path("params.yaml"))
     explain.add_argument("--no-progress", action="store_true", help="no progress bar")
+    export = commands.add_parser(
+        "export", help="write a TUSZ-layout corpus as BIDS-EEG or as EDF+ with annotations",
+        description="Copy every recording, seizure and note of a TUSZ-layout corpus into "
+        "another layout the pipeline reads (data.source: bids or edf).",
+    )  # fmt: skip
+    export.add_argument("layout", choices=("bids", "edf"), help="the layout to write")
+    export.add_argument("tusz_root", type=Path, help="a TUSZ-layout corpus (.edf + .csv_bi)")
+    export.add_argument("out", type=Path, help="output folder (replaced)")
     return parser
+
+
+def _export(args: argparse.Namespace) -> int:
+    from pipeline.datasets.export import EDF_EXPORT_LAYOUT, export_bids, export_edfplus
+
+    try:
+        write = export_bids if args.layout == "bids" else export_edfplus
+        n = write(args.tusz_root, args.out)
+    except (FileError, FileNotFoundError, ValueError) as error:
+        print(f"szxai export: {error}", file=sys.stderr)
+        return 1
+    how = f"data.source: {args.layout}, data.root: {args.out}"
+    if args.layout == "edf":
+        how += f", data.notes_table: {args.out / 'notes.csv'}, data.edf_layout: {EDF_EXPORT_LAYOUT}"
+    print(f"export: {n} recordings -> {args.out} (read with {how})")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``szxai`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "export":
+        return _export(args)
     # Imported here: torch and the models load only when a command runs, not for --help.
     from pipeline.explain.case import explain
 

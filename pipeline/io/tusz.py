@@ -15,32 +15,24 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 
-import polars as pl
-
-from pipeline.io.problems import FileError, Problem, problem
+from pipeline.io.problems import Problem, problem
+from pipeline.io.recordings import (
+    AnnotationError,
+    Annotations,
+    Event,
+    Note,
+    RecordingFiles,
+    decode_note,
+    read_notes_table,
+)
 
 _SESSION_DIR = re.compile(r"(s\d{3})_(\d{4}(?:_\d{2}_\d{2})?)")
 _STEM = re.compile(r"(?P<subject>[a-z0-9]+)_(?P<session>s\d{3})_(?P<token>t\d{3})")
 CSV_BI_COLUMNS = ("channel", "start_time", "stop_time", "label", "confidence")
 CSV_BI_LABELS = frozenset({"seiz", "bckg"})
-
-
-@dataclass(frozen=True)
-class RecordingFiles:
-    """One recording of the corpus: an EDF and its ``.csv_bi``."""
-
-    recording_id: str  # file stem, e.g. aaaaaool_s004_t001
-    subject: str
-    session: str  # s004
-    session_date: str  # 2013 or 2015_08_24
-    montage: str  # 01_tcp_ar
-    token: str  # t001
-    split: str  # first path component under the root
-    edf_path: Path
-    csv_bi_path: Path
 
 
 def recording_id(subject: str, session: str, token: int) -> str:
@@ -49,8 +41,12 @@ def recording_id(subject: str, session: str, token: int) -> str:
     return f"{subject}_{session}_t{token:03d}"
 
 
-def discover_recordings(root: str | Path) -> tuple[list[RecordingFiles], list[Problem]]:
+def discover_recordings(
+    root: str | Path, splits: Mapping[str, str] | None = None
+) -> tuple[list[RecordingFiles], list[Problem]]:
     """Find every recording under ``root``.
+
+    ``splits`` (subject -> split) overrides the split folder of the subjects it names.
 
     Returns
     -------
@@ -82,7 +78,8 @@ def discover_recordings(root: str | Path) -> tuple[list[RecordingFiles], list[Pr
                 problem(edf, "rejected", "missing_annotations", f"no {csv_bi.name} next to the EDF")
             )
             continue
-        recordings.append(RecordingFiles(**parsed, edf_path=edf, csv_bi_path=csv_bi))
+        parsed["split"] = (splits or {}).get(parsed["subject"], parsed["split"])
+        recordings.append(RecordingFiles(**parsed, edf_path=edf, annotations_path=csv_bi))
     for csv_bi in sorted(root.rglob("*.csv_bi")):
         if not csv_bi.with_suffix(".edf").is_file():
             problems.append(
@@ -140,27 +137,6 @@ def guess_ids(path: str | Path, root: str | Path) -> tuple[str | None, str | Non
 
 
 # --------------------------------------------------------------------------- annotations
-
-
-class AnnotationError(FileError):
-    """A ``.csv_bi`` file that cannot be parsed."""
-
-
-@dataclass(frozen=True)
-class Event:
-    channel: str
-    start_s: float
-    stop_s: float
-    label: str
-    confidence: float
-
-
-@dataclass(frozen=True)
-class Annotations:
-    version: str | None
-    bname: str | None
-    duration_s: float | None
-    events: list[Event]
 
 
 def parse_csv_bi(path: str | Path, labels: frozenset[str] = CSV_BI_LABELS) -> Annotations:
@@ -231,53 +207,7 @@ def parse_csv_bi(path: str | Path, labels: frozenset[str] = CSV_BI_LABELS) -> An
     return Annotations(meta.get("version"), meta.get("bname"), duration, events)
 
 
-def seizure_intervals(annotations: Annotations, label: str = "seiz") -> list[tuple[float, float]]:
-    """Sorted, merged (start, stop) intervals of ``label`` events (any channel)."""
-    spans = sorted((e.start_s, e.stop_s) for e in annotations.events if e.label == label)
-    merged: list[tuple[float, float]] = []
-    for start, stop in spans:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], stop))
-        else:
-            merged.append((start, stop))
-    return merged
-
-
 # --------------------------------------------------------------------------- notes
-
-
-@dataclass(frozen=True)
-class Note:
-    subject: str
-    session: str
-    path: str
-    text: str
-
-
-def _decode(path: Path, raw: bytes) -> tuple[str | None, list[Problem]]:
-    try:
-        text = raw.decode("utf-8-sig")
-        problems = []
-    except UnicodeDecodeError as err:
-        text = raw.decode("latin-1")
-        problems = [
-            problem(
-                path,
-                "repaired",
-                "note_encoding",
-                f"not valid UTF-8 (byte {err.start}); decoded as latin-1",
-            )
-        ]
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t\f")
-    if "\x00" in text or controls > max(5, len(text) // 100):
-        return None, [
-            problem(
-                path, "rejected", "undecodable_note", f"binary content ({controls} control chars)"
-            )
-        ]
-    if not text.strip():
-        return None, [*problems, problem(path, "rejected", "empty_note", "note is empty")]
-    return text, problems
 
 
 def discover_notes(
@@ -312,55 +242,13 @@ def discover_notes(
             except OSError as err:
                 problems.append(problem(txt, "rejected", "unreadable_note", f"cannot read: {err}"))
                 continue
-            text, found = _decode(txt, raw)
+            text, found = decode_note(txt, raw)
             problems.extend(found)
             if text is not None:
                 notes.append(Note(parts[1], session_match[1], str(txt), text))
     if notes_table is not None:
-        table_notes, table_problems = _read_notes_table(Path(notes_table))
+        table_notes, table_problems = read_notes_table(Path(notes_table))
         notes.extend(table_notes)
         problems.extend(table_problems)
     notes.sort(key=lambda n: (n.subject, n.session, n.path))
-    return notes, problems
-
-
-def _read_notes_table(path: Path) -> tuple[list[Note], list[Problem]]:
-    try:
-        if path.suffix.lower() == ".parquet":
-            table = pl.read_parquet(path)
-        else:
-            table = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
-    except Exception as err:  # noqa: BLE001 - any reader failure is reported
-        return [], [problem(path, "rejected", "unreadable_notes_table", f"cannot read: {err}")]
-    missing = [c for c in ("subject", "session", "text") if c not in table.columns]
-    if missing:
-        return [], [
-            problem(
-                path,
-                "rejected",
-                "bad_notes_table",
-                f"missing column(s) {missing}; columns are {table.columns}",
-            )
-        ]
-    notes, problems = [], []
-    for i, row in enumerate(table.select("subject", "session", "text").iter_rows(named=True)):
-        subject = str(row["subject"] or "").strip()
-        session = str(row["session"] or "").strip().split("_")[0]
-        text = row["text"]
-        where = f"{path}#row{i + 1}"
-        if isinstance(text, bytes):
-            text, found = _decode(Path(where), text)
-            problems.extend(found)
-            if text is None:
-                continue
-        if not subject or not session:
-            problems.append(
-                problem(path, "rejected", "bad_notes_table", f"row {i + 1}: empty subject/session")
-            )
-        elif not isinstance(text, str) or not text.strip():
-            problems.append(
-                problem(path, "rejected", "empty_note", f"row {i + 1} ({subject} {session}): empty")
-            )
-        else:
-            notes.append(Note(subject, session, where, text))
     return notes, problems

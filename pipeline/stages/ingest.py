@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pipeline.config import Params
 from pipeline.datasets.ingest import IngestResult, ingest_corpus
+from pipeline.datasets.sources import open_source
 from pipeline.io.atomic import atomic_path
 
 
 def run(params: Params) -> IngestResult:
     """Write ``ingest.manifest_path``, ``ingest.notes_path`` and ``ingest.issues_path``."""
     result = ingest_corpus(
-        params.data.root,
+        open_source(params.data),
         params.data.cohorts,
-        params.data.notes_table,
         params.ingest.duration_tolerance_s,
         params.preprocess.channels,
         params.preprocess.channel_aliases,

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.config import STANDARD_CHANNELS
+from pipeline.config import STANDARD_CHANNELS, DataParams
 from pipeline.datasets.ingest import ISSUES_SCHEMA, MANIFEST_SCHEMA, ingest_corpus
+from pipeline.datasets.sources import Source, open_source
 from tests.helpers import REPO
 from tests.helpers.edf import DAMAGE, FIXTURES, write_edf
 
@@ -18,6 +19,10 @@ CSV_BI = (
     "TERM,0.0000,2.0000,bckg,1.0000\nTERM,2.0000,4.0000,seiz,1.0000\n"
     "TERM,4.0000,10.0000,bckg,1.0000\n"
 )
+
+
+def _tusz(root: Path) -> Source:
+    return open_source(DataParams(source="tusz", root=root))
 
 
 def _recording(root: Path, subject: str, token: str, split: str = "train") -> Path:
@@ -35,7 +40,7 @@ def test_damaged_files_reported_and_good_ones_kept(tmp_path):
         edf = _recording(tmp_path, "bad", f"t{k:03d}")
         DAMAGE[name][0](edf)
         damaged[name] = edf
-    result = ingest_corpus(tmp_path, COHORTS, None, 1.0, STANDARD_CHANNELS)
+    result = ingest_corpus(_tusz(tmp_path), COHORTS, 1.0, STANDARD_CHANNELS)
     assert result.manifest.schema == pl.Schema(MANIFEST_SCHEMA)
     assert result.issues.schema == pl.Schema(ISSUES_SCHEMA)
     ids = set(result.manifest["recording_id"])
@@ -70,7 +75,7 @@ def test_seizure_crossing_end_clipped_and_unknown_split(tmp_path):
     )
     _recording(tmp_path, "other", "t000", split="weird")
     (edf.parents[1] / "note.txt").write_text("CLINICAL HISTORY: none")
-    result = ingest_corpus(tmp_path, COHORTS, None, 1.0, ["FP1", "CZ"])
+    result = ingest_corpus(_tusz(tmp_path), COHORTS, 1.0, ["FP1", "CZ"])
     row = result.manifest.row(0, named=True)
     assert result.manifest.height == 1
     assert row["seizure_stop_s"] == [10.0] and row["status"] == "repaired" and row["has_note"]
@@ -81,7 +86,7 @@ def test_seizure_crossing_end_clipped_and_unknown_split(tmp_path):
 
 
 def test_fixture_ingest_reports_duration():
-    result = ingest_corpus(FIXTURES, COHORTS, None, 1.0, STANDARD_CHANNELS)
+    result = ingest_corpus(_tusz(FIXTURES), COHORTS, 1.0, STANDARD_CHANNELS)
     issues = result.issues
     details = issues.filter(pl.col("recording_id") == "aaaaaool_s004_t001")["detail"].to_list()
     assert any("declared duration 1831.00 s exceeds the signal (2.00 s)" in d for d in details)

@@ -7,13 +7,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline.io.tusz import (
-    AnnotationError,
-    discover_notes,
-    discover_recordings,
-    parse_csv_bi,
-    seizure_intervals,
-)
+from pipeline.io.recordings import AnnotationError, seizure_intervals
+from pipeline.io.tusz import discover_notes, discover_recordings, parse_csv_bi
 from tests.helpers.edf import FIXTURES
 
 T001 = FIXTURES / "dev/aaaaaool/s004_2013/01_tcp_ar/aaaaaool_s004_t001.csv_bi"
