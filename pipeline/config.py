@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -28,6 +28,10 @@ STANDARD_CHANNELS: tuple[str, ...] = (
     "FP1", "FP2", "F7", "F3", "FZ", "F4", "F8", "T3", "C3", "CZ",
     "C4", "T4", "T5", "P3", "PZ", "P4", "T6", "O1", "O2",
 )  # fmt: skip
+#: ``pretrain`` trains the detectors, ``cv`` is the etiology cross-validation cohort,
+#: ``test`` is held out of both: never trained on or selected with, scored once.
+Cohort = Literal["pretrain", "cv", "test"]
+COHORTS: tuple[str, ...] = get_args(Cohort)
 #: Where model files named in params must lie (a symlink is fine): the folder is
 #: a DVC dependency of the stages that read them, so replacing a file reruns them.
 MODELS_DIR = Path("models")
@@ -46,12 +50,12 @@ class DataParams(_Section):
     source: Literal["synthetic", "tusz", "bids", "edf"] = "synthetic"
     root: Path = Path("data/raw/synth/corpus")
     notes_table: Path | None = None
-    #: Split -> cohort. ``pretrain`` trains the detectors, ``cv`` is the etiology
-    #: cross-validation cohort; the two must not share patients. A TUSZ split is
-    #: its top folder, a BIDS one the ``split_column`` of participants.tsv, an EDF
-    #: one the ``split`` group of ``edf_layout``; ``splits`` overrides them all.
-    cohorts: dict[str, Literal["pretrain", "cv"]] = Field(
-        default_factory=lambda: {"train": "pretrain", "dev": "cv", "eval": "cv"}
+    #: Split -> cohort (:data:`COHORTS`); no patient may be in two cohorts. TUSZ is
+    #: split the literature's way: train -> pretrain, dev -> cv, eval -> test. A TUSZ
+    #: split is its top folder, a BIDS one the ``split_column`` of participants.tsv,
+    #: an EDF one the ``split`` group of ``edf_layout``; ``splits`` overrides them all.
+    cohorts: dict[str, Cohort] = Field(
+        default_factory=lambda: {"train": "pretrain", "dev": "cv", "eval": "test"}
     )
     #: Subject -> split, for datasets whose files do not say it (bids, edf).
     splits: dict[str, str] = Field(default_factory=dict)
@@ -82,6 +86,8 @@ class SynthParams(_Section):
 
     n_pretrain: int = Field(50, ge=1)
     n_cv: int = Field(90, ge=1)
+    #: The held-out test cohort (split folder ``eval``), scored once by evaluate.
+    n_test: int = Field(30, ge=0)
     sessions_per_patient: tuple[int, int] = (1, 2)
     recordings_per_session: tuple[int, int] = (1, 1)
     sfreq: float = Field(250.0, gt=0)
@@ -169,7 +175,7 @@ class PreprocessParams(_Section):
         return {k.strip().upper(): v.strip().upper() for k, v in value.items()}
 
     def windows_path(self, cohort: str) -> Path:
-        """``<out_dir>/windows-<cohort>.parquet``: the windows of one cohort (pretrain, cv)."""
+        """``<out_dir>/windows-<cohort>.parquet``: the windows of one of :data:`COHORTS`."""
         return self.out_dir / f"windows-{cohort}.parquet"
 
     @model_validator(mode="after")
@@ -283,14 +289,24 @@ class DetectorParams(_Section):
             raise ValueError(f"unknown detector {name!r}; expected one of {DETECTOR_NAMES}")
         return getattr(self, name)
 
-    #: ``<out_dir>/<detector>/``: latents.parquet, weights.pt, history.json.
+    #: ``<out_dir>/<detector>/``: latents.parquet, latents-test.parquet, weights.pt,
+    #: history.json.
     out_dir: Path = Path("data/latents")
     #: ``<reports_dir>/<detector>.json``: window-level AUROC on the cv cohort.
     reports_dir: Path = Path("reports/detectors")
 
-    def latents_path(self, name: str) -> Path:
-        """``<out_dir>/<name>/latents.parquet``: p_sz and latents of every cv window."""
-        return self.out_dir / name / "latents.parquet"
+    def latents_path(self, name: str, cohort: str = "cv") -> Path:
+        """``<out_dir>/<name>/latents.parquet`` (cv) or ``latents-<cohort>.parquet``: p_sz
+        and latents of every window of the cohort."""
+        return (
+            self.out_dir
+            / name
+            / ("latents.parquet" if cohort == "cv" else f"latents-{cohort}.parquet")
+        )
+
+    def weights_path(self, name: str) -> Path:
+        """``<out_dir>/<name>/weights.pt``: the frozen detector's ``state_dict``."""
+        return self.out_dir / name / "weights.pt"
 
     def report_path(self, name: str) -> Path:
         """``<reports_dir>/<name>.json``: the detector's report (DVC metric)."""
@@ -481,6 +497,10 @@ class TrainParams(_Section):
     def fold_dir(self, detector: str, fold: int) -> Path:
         """This config's :meth:`fold_path`."""
         return self.fold_path(self.out_dir, detector, fold)
+
+    def heldout_dir(self, detector: str) -> Path:
+        """``<out_dir>/<detector>/heldout``: the final head scored on the test cohort."""
+        return Path(self.out_dir) / detector / "heldout"
 
     @model_validator(mode="after")
     def _unique_methods(self) -> TrainParams:

@@ -31,6 +31,7 @@ SMOKE_PARAMS = {
     "synth": {
         "n_pretrain": 2,
         "n_cv": 3,
+        "n_test": 2,
         "sessions_per_patient": [1, 1],
         "duration_s": [150.0, 200.0],
         "seizures_per_recording": [1, 2],
@@ -90,7 +91,7 @@ def test_repro_then_noop_then_only_preprocess_reruns(project):
         assert f"Running stage '{stage}'" in first
 
     manifest = pl.read_parquet(project / "data/interim/manifest.parquet")
-    assert set(manifest["cohort"]) == {"pretrain", "cv"}
+    assert set(manifest["cohort"]) == {"pretrain", "cv", "test"}
     crops = pl.read_parquet(project / "data/processed/crops.parquet")
     windows = pq.ParquetFile(project / "data/processed/windows-cv.parquet")
     assert windows.metadata.num_rows == crops.filter(pl.col("cohort") == "cv")["n_windows"].sum()
@@ -192,6 +193,27 @@ def test_explain_recordings_the_pipeline_never_saw(project, tmp_path):
     assert result.returncode == 1
     assert "bad.edf" in result.stderr and "rejected by the ingest checks" in result.stderr
     assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.slow
+def test_test_cohort_is_scored_once_by_the_final_heads(project):
+    """``eval -> test``: latents, one prediction per test crop and head, a Table 1 block."""
+    _dvc(project, "repro")  # a no-op after the tests above
+    reports = project / "reports"
+    test = pl.read_csv(reports / "table1_test.csv")
+    szxai = test.filter(pl.col("method") == "szxai")
+    assert sorted(szxai["detector"]) == ["cnnblstm", "deepsoz"]
+    assert (szxai["n_patients"] == SMOKE_PARAMS["synth"]["n_test"]).all()
+    heldout = pl.read_parquet(project / "data/train/deepsoz/heldout/predictions.parquet")
+    manifest = pl.read_parquet(project / "data/interim/manifest.parquet")
+    test_subjects = set(manifest.filter(pl.col("cohort") == "test")["subject"])
+    assert set(heldout["subject"]) == test_subjects and heldout["crop_id"].is_unique().all()
+    for k in SMOKE_PARAMS["folds"]["ids"]:  # never trained on, never predicted in a fold
+        fold = pl.read_parquet(project / f"data/train/deepsoz/fold{k}/predictions.parquet")
+        assert not set(fold["subject"]) & test_subjects
+    metrics = json.loads((reports / "metrics.json").read_text())
+    assert set(metrics["test"]) == {"deepsoz", "cnnblstm"}
+    assert "Held-out test cohort (scored once)" in (reports / "index.md").read_text()
 
 
 @pytest.mark.slow

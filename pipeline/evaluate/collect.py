@@ -34,6 +34,7 @@ from pipeline.metrics import (
     percentile_interval,
 )
 from pipeline.registry import is_control_concept
+from pipeline.szxai.data import PREDICTIONS_FILE
 
 #: Column of the negative control's ROC area (the mean over control concepts, if several).
 CONTROL_COLUMN = "auroc_hfo"
@@ -56,7 +57,7 @@ def read_predictions(train_dir: Path, detectors: Sequence[str], n_folds: int) ->
     frames = []
     for detector in detectors:
         for fold in range(n_folds):
-            path = TrainParams.fold_path(train_dir, detector, fold) / "predictions.parquet"
+            path = TrainParams.fold_path(train_dir, detector, fold) / PREDICTIONS_FILE
             frame = pl.read_parquet(
                 path, columns=["method", "crop_id", "subject", "probs", "labels"]
             )

@@ -119,6 +119,19 @@ def to_markdown(summary: pl.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def heldout_markdown(summary: pl.DataFrame) -> str:
+    """The held-out test block (:func:`pipeline.evaluate.heldout.heldout_summary`) as a
+    Markdown table: pooled value [95 % CI] per metric, chance its value alone."""
+    titles = ["detector", "method", *(f"{TITLES[m]} [95 % CI]" for m in TABLE_METRICS),
+              "HFO AUROC (control)", "patients", "crops"]  # fmt: skip
+    lines = ["| " + " | ".join(titles) + " |", "| " + " | ".join(["---"] * len(titles)) + " |"]
+    for row in summary.iter_rows(named=True):
+        cells = [_bracket(*(row[c] for c in interval_columns(m))) for m in TABLE_METRICS]
+        cells += [_format_mean(row[CONTROL_COLUMN]), str(row["n_patients"]), str(row["n_crops"])]
+        lines.append(f"| {row['detector']} | {row['method']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def _interval_cell(row: dict, metric: str) -> str:
     point, low, high = (row.get(c) for c in interval_columns(metric))
     if _missing(point):

@@ -31,7 +31,6 @@ from pipeline.explain.montage import bipolar
 from pipeline.explain.page import figure_data_uri, write_case
 from pipeline.explain.recording import (
     ScoredRecording,
-    detector_weights,
     load_detector,
     score_recording,
 )
@@ -228,7 +227,7 @@ def explain(
     events = detect_events(scored.p_sz, scored.window_s, params.events)
     note = note_evidence(Path(note_path), params, head.concepts.names) if note_path else None
     provenance = {"code": git_commit(), "head": sha256_file(head_path)[:16],
-                  "detector weights": sha256_file(detector_weights(params, detector))[:16],
+                  "detector weights": sha256_file(params.detector.weights_path(detector))[:16],
                   "missing channels": ", ".join(scored.missing) or "none"}  # fmt: skip
     case = case_record(edf_path.stem, str(edf_path), detector, scored, head.concepts, events,
                        params.evaluate.threshold, LLM(params.llm), note, provenance)  # fmt: skip

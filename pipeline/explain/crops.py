@@ -22,7 +22,7 @@ from pipeline.explain.case import Excerpts, case_figures, case_record, evidence_
 from pipeline.explain.page import write_case
 from pipeline.explain.recording import ScoredRecording
 from pipeline.io.edf import read_edf
-from pipeline.szxai.data import read_concepts
+from pipeline.szxai.data import PREDICTIONS_FILE, read_concepts
 
 #: The method whose crops are explained (the one with window similarities).
 CASE_METHOD = "szxai"
@@ -94,7 +94,7 @@ def crop_pages(params: Params, detector: str, out_dir: Path, llm) -> Iterator[Cr
     for fold in params.folds.ids:
         fold_dir = params.train.fold_dir(detector, fold)
         aligned = pl.read_parquet(fold_dir / "latents_aligned.parquet").filter(~pl.col("is_pad"))
-        predictions = pl.read_parquet(fold_dir / "predictions.parquet").filter(
+        predictions = pl.read_parquet(fold_dir / PREDICTIONS_FILE).filter(
             pl.col("method") == CASE_METHOD
         )
         by_crop = aligned.sort("crop_id", "window_index").group_by("crop_id", maintain_order=True)

@@ -92,14 +92,9 @@ def read_checked(path: str | Path, params: Params) -> EdfSignals:
     raise EdfError(path, f"rejected by the ingest checks: {'; '.join(rejected) or 'unreadable'}")
 
 
-def detector_weights(params: Params, detector: str) -> Path:
-    """``<detector.out_dir>/<name>/weights.pt``, written by ``detector@<name>``."""
-    return params.detector.out_dir / detector / "weights.pt"
-
-
 def load_detector(params: Params, detector: str, device: torch.device) -> torch.nn.Module:
     """The frozen detector written by ``detector@<name>`` (weights loaded strict)."""
-    weights = detector_weights(params, detector)
+    weights = params.detector.weights_path(detector)
     if not weights.is_file():
         raise FileNotFoundError(f"{weights}: no trained detector; run `dvc repro` first")
     return freeze(load_checkpoint(detector, weights, device))

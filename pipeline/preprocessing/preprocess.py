@@ -8,7 +8,8 @@ arrive, so the output is deterministic and the corpus is never held in memory.
 Output layout (``out_dir``):
 
 ``windows-<cohort>.parquet``
-    One row per window: ``crop_id``, ``recording_id``, ``subject``,
+    One file per cohort of :data:`~pipeline.config.COHORTS` (empty without
+    patients). One row per window: ``crop_id``, ``recording_id``, ``subject``,
     ``crop_index``, ``window_index``, ``start_s``, ``label`` (1 = seizure),
     ``is_pad`` and ``eeg``, a fixed-size list of ``n_channels * window
     samples`` float32 values, row-major ``(channel, sample)``. One row group
@@ -38,7 +39,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from pipeline.config import PreprocessParams
+from pipeline.config import COHORTS, PreprocessParams
 from pipeline.io.atomic import atomic_path
 from pipeline.io.edf import read_edf
 from pipeline.io.windows import METADATA_KEY, params_metadata, window_schema
@@ -288,6 +289,11 @@ def preprocess_corpus(
                             pending.popleft().result()
                 while pending:
                     pending.popleft().result()
+            for cohort in COHORTS:  # every cohort has a file, empty without patients:
+                if cohort not in writers:  # the stages downstream depend on all of them
+                    writers[cohort] = pq.ParquetWriter(
+                        tmp / params.windows_path(cohort).name, schema, **_WRITER_OPTIONS
+                    )
         finally:
             for writer in writers.values():
                 writer.close()

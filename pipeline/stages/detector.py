@@ -4,11 +4,14 @@ Outputs, for detector ``<name>``:
 
 ``<detector.out_dir>/<name>/``
     ``latents.parquet`` (see :mod:`pipeline.detectors.extract`: p_sz, h_t, the
-    BiLSTM input and a random-init control's h_t per window), ``weights.pt``
-    (the frozen float32 ``state_dict``, loadable with ``strict=True``) and
-    ``history.json`` (per-epoch training and validation losses).
+    BiLSTM input and a random-init control's h_t per window of the cv cohort),
+    ``latents-test.parquet`` (the same of the held-out test cohort; empty
+    without one), ``weights.pt`` (the frozen float32 ``state_dict``, loadable
+    with ``strict=True``) and ``history.json`` (per-epoch training and
+    validation losses).
 ``<detector.reports_dir>/<name>.json``
-    Window-level AUROC on the cv cohort, window counts, times, device.
+    Window-level AUROC on the cv cohort (and on the test cohort), window
+    counts, times, device.
 
 Each output appears complete or not at all.
 """
@@ -23,7 +26,7 @@ import pyarrow.parquet as pq
 import torch
 from torch import nn
 
-from pipeline.config import Params
+from pipeline.config import COHORTS, Params
 from pipeline.detectors.extract import extract_latents
 from pipeline.detectors.training import (
     TrainingSummary,
@@ -50,7 +53,7 @@ def save_weights(model: nn.Module, path: Path) -> str:
 
 def windows_paths(params: Params) -> dict[str, Path]:
     """The window files the stage reads, by cohort."""
-    return {cohort: params.preprocess.windows_path(cohort) for cohort in ("pretrain", "cv")}
+    return {cohort: params.preprocess.windows_path(cohort) for cohort in COHORTS}
 
 
 def run(params: Params, name: str) -> dict:
@@ -73,41 +76,51 @@ def run(params: Params, name: str) -> dict:
     paths = windows_paths(params)
     pretrain = None if det.checkpoint is not None else WindowFile(paths["pretrain"])
     model, training = obtain_detector(name, pretrain, det, params.seed, device)
-    cv = WindowFile(paths["cv"])
     out_dir = params.detector.out_dir / name
     with atomic_path(out_dir) as tmp:
         tmp.mkdir(parents=True)
-        weights_sha256 = save_weights(model, tmp / "weights.pt")
+        weights_sha256 = save_weights(model, tmp / params.detector.weights_path(name).name)
         (tmp / "history.json").write_text(json.dumps(training.history, indent=2) + "\n")
-        metadata = {
-            "detector": name,
-            "source": training.source,
-            "checkpoint": training.checkpoint,
-            "checkpoint_sha256": training.checkpoint_sha256,
-            "weights_sha256": weights_sha256,
-            "windows": str(paths["cv"]),
-            "preprocess": _preprocess_metadata(paths["cv"]),
-            # h_random: PyTorch's default initialisation from this seed (never trained).
-            "random_seed": random_seed(params.seed, name),
-        }
-        control = random_detector(name, params.seed, device)
-        extraction = extract_latents(
-            model, cv, tmp / params.detector.latents_path(name).name, metadata,
-            det.eval_batch_crops, device, name,
-            control=control,
-        )  # fmt: skip
-    report = build_report(name, model, training, extraction)
+        extractions = {}
+        for cohort in ("cv", "test"):
+            metadata = {
+                "detector": name,
+                "source": training.source,
+                "checkpoint": training.checkpoint,
+                "checkpoint_sha256": training.checkpoint_sha256,
+                "weights_sha256": weights_sha256,
+                "windows": str(paths[cohort]),
+                "preprocess": _preprocess_metadata(paths[cohort]),
+                # h_random: PyTorch's default initialisation from this seed (never trained).
+                "random_seed": random_seed(params.seed, name),
+            }
+            control = random_detector(name, params.seed, device)
+            extractions[cohort] = extract_latents(
+                model, WindowFile(paths[cohort]),
+                tmp / params.detector.latents_path(name, cohort).name, metadata,
+                det.eval_batch_crops, device, f"{name} {cohort}", control=control,
+            )  # fmt: skip
+    report = build_report(name, model, training, extractions["cv"], extractions["test"])
     report_path = params.detector.report_path(name)
     with atomic_path(report_path) as tmp:
         tmp.write_text(json.dumps(report, indent=2) + "\n")
     return report
 
 
-def build_report(name: str, model: nn.Module, training: TrainingSummary, extraction) -> dict:
-    """Flat record of the run, for ``dvc metrics show`` (hashes live in the Parquet metadata)."""
+def build_report(
+    name: str, model: nn.Module, training: TrainingSummary, extraction, test_extraction=None
+) -> dict:
+    """Flat record of the run, for ``dvc metrics show`` (hashes live in the Parquet metadata).
+
+    ``auroc`` and the counts are the cv cohort's; ``test_auroc`` and ``test_n_crops``
+    the held-out test cohort's (None / 0 without one).
+    """
+    test = test_extraction
     return {
         "detector": name,
         "auroc": extraction.auroc,
+        "test_auroc": None if test is None else test.auroc,
+        "test_n_crops": 0 if test is None else test.n_crops,
         "n_windows": extraction.n_windows - extraction.n_pad_windows,
         "n_seizure_windows": extraction.n_seizure_windows,
         "n_pad_windows": extraction.n_pad_windows,

@@ -7,6 +7,9 @@ the concept bank. Outputs, all under ``evaluate.reports_dir``:
 
 - ``table1.md``, ``table1.csv``, ``metrics.json`` (``dvc metrics show``): the
   methods, the reference rows (spec section 11) and chance;
+- ``table1_test.md``, ``table1_test.csv``: the final heads on the held-out test
+  cohort (``heldout@<detector>``), scored once (also under ``test`` in
+  ``metrics.json``); a line saying there is none without a test cohort;
 - ``concept_auroc.csv``: per-concept AUROC of every row (mean over folds and
   over all held-out crops pooled);
 - ``results/``: the PNG figures (Fig 3a/3b/4, per-concept scores, ROC);
@@ -49,6 +52,7 @@ from pipeline.evaluate.collect import (
 )
 from pipeline.evaluate.events import events_dir
 from pipeline.evaluate.groups import count_pairs, group_assignments
+from pipeline.evaluate.heldout import heldout_summary, read_heldout
 from pipeline.evaluate.html import markdown_page
 from pipeline.evaluate.report import (
     concept_auroc_section,
@@ -72,6 +76,7 @@ from pipeline.evaluate.selection import (
 from pipeline.evaluate.table import (
     METHOD_ORDER,
     comparisons_markdown,
+    heldout_markdown,
     short_scores,
     summarise_folds,
     to_markdown,
@@ -106,6 +111,14 @@ class Outputs:
     @property
     def metrics(self) -> Path:
         return self.root / "metrics.json"
+
+    @property
+    def test_md(self) -> Path:
+        return self.root / "table1_test.md"
+
+    @property
+    def test_csv(self) -> Path:
+        return self.root / "table1_test.csv"
 
     @property
     def comparisons_md(self) -> Path:
@@ -189,14 +202,45 @@ def _safe_name(text: str) -> str:
 # --------------------------------------------------------------------------- tables
 
 
-def write_tables(summary: pl.DataFrame, out: Outputs) -> str:
-    """Table 1 as Markdown, CSV and DVC metrics JSON; returns the Markdown."""
+def write_tables(summary: pl.DataFrame, test: pl.DataFrame | None, out: Outputs) -> str:
+    """Table 1 as Markdown, CSV and DVC metrics JSON; returns the Markdown.
+
+    ``test`` (:func:`pipeline.evaluate.heldout.heldout_summary`, None without a
+    test cohort) goes to its own Markdown and CSV and under ``test`` in the JSON.
+    """
     table = to_markdown(summary)
     write_text(out.table_md, table)
     with atomic_path(out.table_csv) as tmp:
         summary.write_csv(tmp, float_precision=6)
-    write_text(out.metrics, json.dumps(to_metrics_json(summary), indent=2) + "\n")
+    metrics = to_metrics_json(summary)
+    if test is None:
+        write_text(out.test_md, f"{NO_TEST_COHORT}\n")
+        test = pl.DataFrame()
+    else:
+        write_text(out.test_md, heldout_markdown(test))
+        metrics["test"] = to_metrics_json(test)
+    with atomic_path(out.test_csv) as tmp:
+        test.write_csv(tmp, float_precision=6)
+    write_text(out.metrics, json.dumps(metrics, indent=2) + "\n")
     return table
+
+
+#: What the held-out block says when ``data.cohorts`` maps no split to ``test``.
+NO_TEST_COHORT = "No test cohort: `data.cohorts` maps no split to `test`."
+
+
+def heldout_section(test: pl.DataFrame | None) -> str:
+    """The index's held-out block: how it was scored, then the table."""
+    if test is None:
+        return NO_TEST_COHORT
+    return (
+        "The test cohort trained no detector and no head and selected nothing: the final "
+        "SzXAI head of each detector (`final@`, trained on every labelled cv patient) "
+        "predicted each labelled test crop once (`heldout@`). Pooled over the test crops, "
+        "95 % patient-bootstrap intervals; chance at the cv cohort's concept prevalence.\n\n"
+        + heldout_markdown(test)
+        + "\n([table1_test.csv](table1_test.csv))"
+    )
 
 
 def write_comparisons(comparisons: pl.DataFrame, out: Outputs) -> str:
@@ -529,7 +573,12 @@ def run_evaluation(params: Params, llm) -> Evaluation:
     per_fold = fold_scores(predictions, ev.threshold, params.seed, control)
     draws = pooled_draws(predictions, control, ev.threshold, params.seed, ev.bootstrap_draws)
     summary = summarise_folds(per_fold, pooled_intervals(draws))
-    table = write_tables(summary, out)
+    heldout = read_heldout(params.train, DETECTORS)
+    test = None
+    if heldout.height:
+        test = heldout_summary(heldout, predictions, control, ev.threshold, params.seed,
+                               ev.bootstrap_draws)  # fmt: skip
+    table = write_tables(summary, test, out)
     comparisons = write_comparisons(paired_comparisons(draws, per_fold, ALIGNED_METHOD), out)
     with atomic_path(out.concept_auroc) as tmp:
         concept_aurocs(predictions, concepts, control).write_csv(tmp, float_precision=6)
@@ -563,7 +612,9 @@ def run_evaluation(params: Params, llm) -> Evaluation:
     if result.notes:
         notes.append(("Skipped", "\n".join(f"- {n}" for n in result.notes)))
     controls = [n for n, c in zip(concepts["name"], control, strict=True) if c]
-    after_table = [("Paired comparisons", comparisons)] if comparisons else []
+    after_table = [("Held-out test cohort (scored once)", heldout_section(test))]
+    if comparisons:
+        after_table.append(("Paired comparisons", comparisons))
     after_table.append(("Methods", methods_section(methods)))
     if set(methods) & set(REFERENCES):
         after_table.append(

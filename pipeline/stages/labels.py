@@ -39,16 +39,20 @@ def truth_path(params: Params) -> Path | None:
     return None
 
 
-def cv_notes(params: Params) -> pl.DataFrame:
-    """The notes of the cv cohort's patients.
+#: The cohorts whose labels are used: cv trains and scores the heads, test is scored once.
+LABELLED_COHORTS = ("cv", "test")
 
-    Only the cv cohort's labels are ever used (etiology training); the pretrain
-    cohort's notes would cost LLM time for nothing.
+
+def labelled_notes(params: Params) -> pl.DataFrame:
+    """The notes of the cv and test cohorts' patients.
+
+    The pretrain cohort's labels are never used (it trains the detectors, which
+    see no concepts): its notes would cost LLM time for nothing.
     """
     manifest = pl.read_parquet(params.ingest.manifest_path, columns=["subject", "cohort"])
-    cv = manifest.filter(pl.col("cohort") == "cv")["subject"].unique()
+    labelled = manifest.filter(pl.col("cohort").is_in(LABELLED_COHORTS))["subject"].unique()
     notes = pl.read_parquet(params.ingest.notes_path)
-    return notes.filter(pl.col("subject").is_in(cv.to_list()))
+    return notes.filter(pl.col("subject").is_in(labelled.to_list()))
 
 
 def write_quality(params: Params, run: LabelRun, names: list[str], embedder_name: str) -> dict:
@@ -79,7 +83,7 @@ def run(params: Params) -> LabelsStage:
     and figure."""
     started = time.perf_counter()
     lp = params.labels
-    notes = cv_notes(params)
+    notes = labelled_notes(params)
     bank = read_bank(params.concepts.bank_path)
     llm = LLM(params.llm) if lp.use_llm != "off" else None
     embedder = make_embedder(params.embeddings)

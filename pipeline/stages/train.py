@@ -38,7 +38,15 @@ from pipeline.datasets.folds import split_subjects
 from pipeline.device import resolve_device
 from pipeline.io.atomic import atomic_path
 from pipeline.metrics import macro_metrics
-from pipeline.szxai.data import ConceptSpace, Crops, read_concepts, read_crops, read_labels
+from pipeline.szxai.data import (
+    PREDICTIONS_FILE,
+    ConceptSpace,
+    Crops,
+    predictions_schema,
+    read_concepts,
+    read_crops,
+    read_labels,
+)
 from pipeline.szxai.losses import concept_weights
 from pipeline.szxai.methods import METHOD_SPECS, MethodStack, Slot, slot_seed
 from pipeline.szxai.references import read_pooled, reference_predictions
@@ -182,7 +190,7 @@ def run(params: Params, detector: str, fold: int) -> dict:
     outputs = predict(fitted.stack, tensors["test"], windows_of=szxai)
     rows = []
     for name, index in chosen.items():
-        rows += _prediction_rows(name, test, outputs["probs"][index])
+        rows += prediction_rows(name, test, outputs["probs"][index])
         record["methods"][name] = _method_record(
             slots[index], fitted.results[index], test.labels, outputs["probs"][index]
         )
@@ -232,13 +240,14 @@ def fit_references(
     )
     rows, record = [], {}
     for name in references:
-        rows += _prediction_rows(name, test, probs[name])
+        rows += prediction_rows(name, test, probs[name])
         record[name] = {"n_inputs": int(pooled[name].shape[-1]), "c": params.train.reference_c,
                         "heldout_at_0.5": _heldout(test.labels, probs[name])}  # fmt: skip
     return rows, record
 
 
-def _prediction_rows(method: str, crops: Crops, probs: np.ndarray) -> list[dict]:
+def prediction_rows(method: str, crops: Crops, probs: np.ndarray) -> list[dict]:
+    """Rows of ``predictions.parquet`` (:func:`predictions_schema`), one per crop."""
     return [
         {"method": method, "crop_id": c, "subject": s,
          "probs": p.astype(np.float32).tolist(), "labels": y.astype(np.int8).tolist()}
@@ -293,13 +302,11 @@ def write_fold(
     concepts: ConceptSpace,
 ) -> None:
     """Write the fold's three outputs into ``out_dir`` as one atomic folder."""
-    n = concepts.n_concepts
-    schema = {"method": pl.String, "crop_id": pl.String, "subject": pl.String,
-              "probs": pl.Array(pl.Float32, n), "labels": pl.Array(pl.Int8, n)}  # fmt: skip
     record = {**record, "concepts": concepts.names}
     with atomic_path(out_dir) as tmp:
         tmp.mkdir(parents=True)
-        pl.DataFrame(rows, schema=schema).write_parquet(tmp / "predictions.parquet")
+        schema = predictions_schema(concepts.n_concepts)
+        pl.DataFrame(rows, schema=schema).write_parquet(tmp / PREDICTIONS_FILE)
         if aligned is not None:
             aligned.write_parquet(tmp / "latents_aligned.parquet")
         (tmp / "metrics.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")

@@ -44,7 +44,9 @@ from pipeline.synth.types import (
     draw_type_plan,
 )
 
-COHORTS = {"pretrain": ("train", 0), "cv": ("dev", 1)}  # cohort -> (split folder, seed code)
+#: cohort -> (split folder, seed code); a patient's streams depend on the code and its
+#: index only, so adding a cohort leaves the others' files unchanged.
+COHORTS = {"pretrain": ("train", 0), "cv": ("dev", 1), "test": ("eval", 2)}
 #: EEG channels in the order TUH EDFs list them (not the standard order).
 TUH_ORDER = (
     "FP1", "FP2", "F3", "F4", "C3", "C4", "P3", "P4", "O1", "O2",
@@ -281,8 +283,8 @@ def _generate_patient(
         for token in range(_draw(rng, params.recordings_per_session)):
             duration = float(int(rng.uniform(*params.duration_s)))
             n_seiz = int(rng.integers(low, high + 1))
-            if cohort == "cv" and high >= 1:
-                n_seiz = max(n_seiz, 1)  # every cv recording gets a seizure crop
+            if cohort != "pretrain" and high >= 1:
+                n_seiz = max(n_seiz, 1)  # every cv / test recording gets a seizure crop
             kinds = [plan.types[int(rng.integers(len(plan.types)))] for _ in range(n_seiz)]
             durations = [
                 params.seizure_duration_scale * float(rng.uniform(*TYPES_BY_NAME[k].duration_s))
@@ -390,7 +392,8 @@ def generate_corpus(params: SynthParams, root: str | Path, seed: int) -> dict:
     root = Path(root)
     jobs = []
     taken: set[str] = set()
-    for cohort, count in (("pretrain", params.n_pretrain), ("cv", params.n_cv)):
+    sizes = {"pretrain": params.n_pretrain, "cv": params.n_cv, "test": params.n_test}
+    for cohort, count in sizes.items():
         _, code = COHORTS[cohort]
         dealer = TypeDealer(seed, code)
         for i in range(count):

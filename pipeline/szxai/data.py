@@ -215,3 +215,14 @@ def read_crops(
         window_index=padded(table.column("window_index").to_numpy(), np.int64, -1),
         labels=np.stack([labels[s] for s in subjects_of_crop]).astype(np.float32),
     )
+
+
+#: Held-out predictions of a fold (and of the test cohort, ``heldout@<detector>``).
+PREDICTIONS_FILE = "predictions.parquet"
+
+
+def predictions_schema(n_concepts: int) -> dict[str, pl.DataType]:
+    """Columns of a predictions file: method, crop, patient, N probabilities, N labels."""
+    return {"method": pl.String, "crop_id": pl.String, "subject": pl.String,
+            "probs": pl.Array(pl.Float32, n_concepts),
+            "labels": pl.Array(pl.Int8, n_concepts)}  # fmt: skip

@@ -38,7 +38,7 @@ def layouts(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("layouts")
     tiny = SynthParams(
-        n_pretrain=2, n_cv=3, duration_s=(60.0, 90.0), seizures_per_recording=(1, 2),
+        n_pretrain=2, n_cv=3, n_test=0, duration_s=(60.0, 90.0), seizures_per_recording=(1, 2),
         sessions_per_patient=(1, 2), seizure_duration_scale=0.3,
     )  # fmt: skip
     generate_corpus(tiny, root / "tusz", seed=11)

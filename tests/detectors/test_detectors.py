@@ -264,8 +264,10 @@ def tiny_corpus(tmp_path_factory) -> Path:
         _crop("c001", "cv", 0, None, N_WINDOWS, rng),
         _crop("c001", "cv", 1, (10, 14), 16, rng),  # the last 4 windows are padding
     ]
+    test = [_crop("t000", "test", 0, (4, 10), N_WINDOWS, rng)]
     write_windows(out / "windows-pretrain.parquet", pretrain)
     write_windows(out / "windows-cv.parquet", cv)
+    write_windows(out / "windows-test.parquet", test)
     return out
 
 
@@ -330,9 +332,14 @@ def test_tiny_train_and_extract_writes_the_output_contract(tmp_path, tiny_corpus
     out = tmp_path / "latents" / "cnnblstm"
     assert sorted(p.name for p in out.iterdir()) == [
         "history.json",
+        "latents-test.parquet",
         "latents.parquet",
         "weights.pt",
     ]
+    # The held-out test cohort's windows get latents too, and their own AUROC.
+    test = pq.read_table(out / "latents-test.parquet")
+    assert set(test.column("subject").to_pylist()) == {"t000"} and test.num_rows == N_WINDOWS
+    assert report["test_n_crops"] == 1 and 0 <= report["test_auroc"] <= 1
 
     table = pq.read_table(out / "latents.parquet")
     assert table.schema.remove_metadata() == pa.schema(

@@ -29,6 +29,7 @@ from pipeline.synth.types import (
 TINY = SynthParams(
     n_pretrain=2,
     n_cv=3,
+    n_test=1,
     duration_s=(120.0, 200.0),
     seizure_duration_scale=0.2,
     seizures_per_recording=(0, 2),
@@ -63,19 +64,23 @@ def test_other_seed_differs(corpus, tmp_path):
 
 def test_patient_does_not_depend_on_cohort_size(corpus, tmp_path):
     _, truth = corpus
-    bigger = generate_corpus(TINY.model_copy(update={"n_cv": 4}), tmp_path / "c", seed=7)
+    bigger = generate_corpus(
+        TINY.model_copy(update={"n_cv": 4, "n_test": 2}), tmp_path / "c", seed=7
+    )
     first = {p["subject"]: p for p in truth["patients"]}
     for patient in bigger["patients"]:
         if patient["subject"] in first:
             assert patient == first[patient["subject"]]
-    assert len(bigger["patients"]) == 6
+    assert len(bigger["patients"]) == 8
+    assert len(first.keys() & {p["subject"] for p in bigger["patients"]}) == 6
 
 
 def test_layout_and_cohorts(corpus):
     root, truth = corpus
-    assert {p["cohort"] for p in truth["patients"]} == {"pretrain", "cv"}
+    assert {p["cohort"] for p in truth["patients"]} == {"pretrain", "cv", "test"}
     split = {p["subject"]: p["split"] for p in truth["patients"]}
-    assert sorted(split.values()).count("train") == 2 and len(split) == 5
+    assert sorted(split.values()).count("train") == 2 and len(split) == 6
+    assert sorted(split.values()).count("eval") == 1  # TUSZ's held-out split
     for rec in truth["recordings"]:
         parts = rec["edf_path"].split("/")
         assert parts[0] == split[rec["subject"]] and parts[1] == rec["subject"]
@@ -85,7 +90,7 @@ def test_layout_and_cohorts(corpus):
     for patient in truth["patients"]:
         assert len(patient["subject"]) == 8 and patient["subject"].isalpha()
         assert (root / patient["note_path"]).is_file()
-        if patient["cohort"] == "cv":  # every cv recording has a seizure crop
+        if patient["cohort"] != "pretrain":  # every cv / test recording has a seizure crop
             recs = [r for r in truth["recordings"] if r["subject"] == patient["subject"]]
             assert all(r["seizures"] for r in recs)
 
