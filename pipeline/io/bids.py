@@ -31,8 +31,8 @@ from pipeline.io.recordings import (
     Event,
     Note,
     RecordingFiles,
-    decode_note,
-    read_notes_table,
+    read_note_file,
+    with_notes_table,
 )
 
 #: Event-type columns, in order of preference (SzCORE's, then the BIDS standard's).
@@ -192,23 +192,10 @@ def discover_notes(
                 problem(txt, "warning", "unexpected_path", "report without sub-<label>; not used")
             )
             continue
-        try:
-            raw = txt.read_bytes()
-        except OSError as err:
-            problems.append(problem(txt, "rejected", "unreadable_note", f"cannot read: {err}"))
-            continue
-        text, found = decode_note(txt, raw)
+        note, found = read_note_file(txt, entities["sub"], entities.get("ses", DEFAULT_SESSION))
         problems.extend(found)
-        if text is not None:
-            notes.append(
-                Note(entities["sub"], entities.get("ses", DEFAULT_SESSION), str(txt), text)
-            )
-    if notes_table is not None:
-        table_notes, table_problems = read_notes_table(Path(notes_table))
-        notes.extend(table_notes)
-        problems.extend(table_problems)
-    notes.sort(key=lambda n: (n.subject, n.session, n.path))
-    return notes, problems
+        notes.extend([note] if note else [])
+    return with_notes_table(notes, problems, notes_table)
 
 
 def guess_ids(path: str | Path) -> tuple[str | None, str | None]:

@@ -30,8 +30,8 @@ from pipeline.io.recordings import (
     Event,
     Note,
     RecordingFiles,
-    decode_note,
-    read_notes_table,
+    read_note_file,
+    with_notes_table,
 )
 
 #: The default layout: one folder per subject, any folders below it.
@@ -170,21 +170,10 @@ def discover_notes(
         txt = rec.edf_path.with_suffix(".txt")
         if not txt.is_file():
             continue
-        try:
-            raw = txt.read_bytes()
-        except OSError as err:
-            problems.append(problem(txt, "rejected", "unreadable_note", f"cannot read: {err}"))
-            continue
-        text, found = decode_note(txt, raw)
+        note, found = read_note_file(txt, rec.subject, rec.session)
         problems.extend(found)
-        if text is not None:
-            notes.append(Note(rec.subject, rec.session, str(txt), text))
-    if notes_table is not None:
-        table_notes, table_problems = read_notes_table(Path(notes_table))
-        notes.extend(table_notes)
-        problems.extend(table_problems)
-    notes.sort(key=lambda n: (n.subject, n.session, n.path))
-    return notes, problems
+        notes.extend([note] if note else [])
+    return with_notes_table(notes, problems, notes_table)
 
 
 def guess_ids(path: str | Path, root: str | Path, layout: str) -> tuple[str | None, str | None]:

@@ -110,6 +110,27 @@ def decode_note(path: Path, raw: bytes) -> tuple[str | None, list[Problem]]:
     return text, problems
 
 
+def read_note_file(path: Path, subject: str, session: str) -> tuple[Note | None, list[Problem]]:
+    """One note file of ``subject``'s ``session``: the note, or None and why not."""
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        return None, [problem(path, "rejected", "unreadable_note", f"cannot read: {err}")]
+    text, problems = decode_note(path, raw)
+    return (None if text is None else Note(subject, session, str(path), text)), problems
+
+
+def with_notes_table(
+    notes: list[Note], problems: list[Problem], notes_table: str | Path | None
+) -> tuple[list[Note], list[Problem]]:
+    """``notes`` and the rows of the optional notes table, sorted by subject, session, path;
+    ``problems`` and the table's."""
+    if notes_table is not None:
+        table_notes, table_problems = read_notes_table(Path(notes_table))
+        notes, problems = [*notes, *table_notes], [*problems, *table_problems]
+    return sorted(notes, key=lambda n: (n.subject, n.session, n.path)), problems
+
+
 def read_notes_table(path: Path) -> tuple[list[Note], list[Problem]]:
     """Notes from a CSV or Parquet table with columns ``subject, text`` and optionally
     ``session`` (``s004`` or ``s004_2013``; missing or empty: :data:`DEFAULT_SESSION`)."""

@@ -25,8 +25,8 @@ from pipeline.io.recordings import (
     Event,
     Note,
     RecordingFiles,
-    decode_note,
-    read_notes_table,
+    read_note_file,
+    with_notes_table,
 )
 
 _SESSION_DIR = re.compile(r"(s\d{3})_(\d{4}(?:_\d{2}_\d{2})?)")
@@ -237,18 +237,7 @@ def discover_notes(
                     )
                 )
                 continue
-            try:
-                raw = txt.read_bytes()
-            except OSError as err:
-                problems.append(problem(txt, "rejected", "unreadable_note", f"cannot read: {err}"))
-                continue
-            text, found = decode_note(txt, raw)
+            note, found = read_note_file(txt, parts[1], session_match[1])
             problems.extend(found)
-            if text is not None:
-                notes.append(Note(parts[1], session_match[1], str(txt), text))
-    if notes_table is not None:
-        table_notes, table_problems = read_notes_table(Path(notes_table))
-        notes.extend(table_notes)
-        problems.extend(table_problems)
-    notes.sort(key=lambda n: (n.subject, n.session, n.path))
-    return notes, problems
+            notes.extend([note] if note else [])
+    return with_notes_table(notes, problems, notes_table)
