@@ -39,6 +39,7 @@ from pipeline.evaluate.selection import best_fold, heatmap_crops, sample_windows
 from pipeline.metrics import TABLE_METRICS, macro_metrics
 from pipeline.stages.evaluate import DETECTORS, Outputs, run_evaluation
 from pipeline.stages.events import event_record
+from pipeline.szxai.data import PREDICTIONS_FILE, predictions_schema
 from tests.helpers import REPO
 
 CONCEPTS = [  # name, side, group: both sides, all four groups, the negative control
@@ -129,6 +130,17 @@ def _write_fold(out: Path, detector: str, fold: int, methods, rng) -> None:
     (folder / "metrics.json").write_text(json.dumps({"methods": histories}) + "\n")
 
 
+def _write_heldout(out: Path, detector: str, rng, n_crops: int = 12) -> None:
+    """The final head's predictions on a test cohort of 6 patients, as heldout@ writes them."""
+    n = len(CONCEPTS)
+    rows = [{"method": "szxai", "crop_id": f"t{c}_s001_t000_c00", "subject": f"t{c // 2}",
+             "probs": rng.random(n).astype(np.float32),
+             "labels": (rng.random(n) < 0.5).astype(np.int8)} for c in range(n_crops)]  # fmt: skip
+    folder = out / detector / "heldout"
+    folder.mkdir(parents=True)
+    pl.DataFrame(rows, schema=predictions_schema(n)).write_parquet(folder / PREDICTIONS_FILE)
+
+
 def _write_detector_latents(out: Path, rng) -> None:
     for detector in DETECTORS:
         label = (rng.random(500) < 0.2).astype(np.int8)
@@ -160,6 +172,7 @@ def make_project(root: Path, methods=METHODS) -> Params:
     for detector in DETECTORS:
         for fold in range(N_FOLDS):
             _write_fold(root / "data/train", detector, fold, methods, rng)
+        _write_heldout(root / "data/train", detector, rng)
     _write_detector_latents(root / "data/latents", rng)
     _write_event_scores(root / "reports", rng)
     upstream = root / "reports/figures/concept_similarity.png"
@@ -262,6 +275,23 @@ def test_table1_equals_a_direct_recomputation(evaluated):
     assert hfo and row["auroc_hfo"][0] == pytest.approx(np.mean(hfo), abs=1e-6)
     assert set(table["method"]) == {*METHODS, "chance"}
     assert "| deepsoz | szxai |" in evaluated.out.table_md.read_text()
+
+
+def test_the_test_cohort_is_its_own_block_scored_on_its_crops(evaluated):
+    test = pl.read_csv(evaluated.out.test_csv)
+    assert sorted(set(test["method"])) == ["chance", "szxai"]
+    row = test.filter((pl.col("detector") == "deepsoz") & (pl.col("method") == "szxai"))
+    frame = pl.read_parquet(evaluated.root / "data/train/deepsoz/heldout" / PREDICTIONS_FILE)
+    labels, probs = np.stack(frame["labels"].to_list()), np.stack(frame["probs"].to_list())
+    keep = np.arange(len(CONCEPTS)) != CONTROL
+    both = (labels[:, keep].min(axis=0) == 0) & (labels[:, keep].max(axis=0) == 1)
+    expected = np.mean(roc_auc_score(labels[:, keep][:, both], probs[:, keep][:, both],
+                                     average=None))  # fmt: skip
+    assert row["auroc_pooled"][0] == pytest.approx(expected, abs=1e-6)
+    assert row["auroc_low"][0] <= expected <= row["auroc_high"][0]
+    assert (row["n_patients"][0], row["n_crops"][0]) == (6, 12)
+    assert json.loads(evaluated.out.metrics.read_text())["test"]["deepsoz"]["szxai"]
+    assert "Held-out test cohort (scored once)" in evaluated.out.index.read_text()
 
 
 def test_reference_rows_follow_the_methods_and_are_marked(evaluated):
