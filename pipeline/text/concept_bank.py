@@ -21,7 +21,7 @@ from pipeline.config import ConceptParams
 from pipeline.registry import CONCEPT_GROUPS, CONCEPT_SIDES, REFERENCE_CONCEPTS
 
 from .embed import Embedder, similarity
-from .llm import LLM
+from .llm import LLM, Request
 from .prompts import (
     EXAMPLE_TERMS,
     LIST_STOP,
@@ -129,18 +129,23 @@ class Proposal:
 
 
 def propose(llm: LLM, n_variations: int, n_samples: int) -> list[Proposal]:
-    """Ask the LLM for EEG patterns of every domain, with prompt and seed variations."""
-    proposals = []
+    """Ask the LLM for EEG patterns of every domain, with prompt and seed variations
+    (one batch: a server backend has them all in flight)."""
     n_variations = min(n_variations, n_proposal_templates())
-    for d, domain in enumerate(PROPOSAL_DOMAINS):
-        for v in range(n_variations):
-            for k in range(n_samples):
-                seed = llm.params.seed + 1000 * (d + 1) + 10 * v + k
-                text = llm.complete(
-                    proposal_prompt(domain, v), stop=LIST_STOP, max_tokens=96, seed=seed
-                )
-                for raw in parse_list_output(text):
-                    proposals.append(Proposal(d, domain.side, v, seed, raw, clean_term(raw)))
+    asked = [
+        (d, domain, v, llm.params.seed + 1000 * (d + 1) + 10 * v + k)
+        for d, domain in enumerate(PROPOSAL_DOMAINS)
+        for v in range(n_variations)
+        for k in range(n_samples)
+    ]
+    texts = llm.complete_many(
+        [Request(proposal_prompt(domain, v), LIST_STOP, 96, seed) for _, domain, v, seed in asked],
+        context="concept proposals",
+    )
+    proposals = []
+    for (d, domain, v, seed), text in zip(asked, texts, strict=True):
+        for raw in parse_list_output(text):
+            proposals.append(Proposal(d, domain.side, v, seed, raw, clean_term(raw)))
     return proposals
 
 

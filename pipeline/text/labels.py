@@ -31,7 +31,7 @@ from pipeline.config import LabelParams
 from .concept_bank import Concept, concept_phrase, per_concept_max, phrase_table
 from .embed import Embedder, similarity
 from .lexicon import find_mentions
-from .llm import LLM
+from .llm import LLM, Request
 from .prompts import FINDINGS_STOP, REWRITE_STOP, findings_prompt, rewrite_prompt
 from .sections import note_sentences
 from .terms import (
@@ -130,13 +130,14 @@ def _rewrite_tokens(sentence: str) -> int:
     return min(160, 16 + 2 * len(sentence.split()))
 
 
-def llm_terms(sentences: list[str], llm: LLM, params: LabelParams) -> list[list[dict]]:
+def llm_terms(
+    sentences: list[str], llm: LLM, params: LabelParams, context: str = ""
+) -> list[list[dict]]:
     """The paper's two passes on a note's sentences: rewrite, then list present findings.
 
-    Calls are grouped by prompt (all rewrites, then each findings variation) so
-    that consecutive prompts share their few-shot prefix and llama.cpp reuses its
-    evaluated KV cache: only the sentence is new, which makes a cold run several
-    times faster on a CPU than alternating prompts.
+    Each pass is one batch (:meth:`~pipeline.text.llm.LLM.complete_many`): every
+    rewrite, then every findings variation of every sentence, so a server backend
+    has the batch in flight at once. ``context`` names the note in errors.
 
     Returns
     -------
@@ -144,25 +145,23 @@ def llm_terms(sentences: list[str], llm: LLM, params: LabelParams) -> list[list[
         The LLM term rows of each sentence.
     """
     seed = llm.params.seed
-    rewrites = [
-        llm.complete(
-            rewrite_prompt(s), stop=REWRITE_STOP, max_tokens=_rewrite_tokens(s),
-            seed=seed + _REWRITE_SEED,
-        ).strip() if params.rewrite else ""
-        for s in sentences
-    ]  # fmt: skip
+    rewrites = [""] * len(sentences)
+    if params.rewrite:
+        asked = [Request(rewrite_prompt(s), REWRITE_STOP, _rewrite_tokens(s),
+                         seed + _REWRITE_SEED) for s in sentences]  # fmt: skip
+        rewrites = [t.strip() for t in llm.complete_many(asked, context)]
+    pairs = [(v, i) for v in range(params.n_variations) for i in range(len(sentences))]
+    asked = []
+    for v, i in pairs:
+        texts = [sentences[i], rewrites[i]] if rewrites[i] else [sentences[i]]
+        asked.append(Request(findings_prompt(texts[v % len(texts)], v), FINDINGS_STOP, 48,
+                             seed + _FINDINGS_SEED + v))  # fmt: skip
     rows: list[list[dict]] = [[] for _ in sentences]
-    for v in range(params.n_variations):
-        for i, sentence in enumerate(sentences):
-            texts = [sentence, rewrites[i]] if rewrites[i] else [sentence]
-            answer = llm.complete(
-                findings_prompt(texts[v % len(texts)], v), stop=FINDINGS_STOP,
-                max_tokens=48, seed=seed + _FINDINGS_SEED + v,
-            )  # fmt: skip
-            for raw in parse_list_output(answer):
-                term, fate = judge_llm_term(raw, sentence, rewrites[i])
-                rows[i].append({"source": "llm", "variation": v, "raw": raw, "term": term,
-                                "lexicon_concept": None, "fate": fate})  # fmt: skip
+    for (v, i), answer in zip(pairs, llm.complete_many(asked, context), strict=True):
+        for raw in parse_list_output(answer):
+            term, fate = judge_llm_term(raw, sentences[i], rewrites[i])
+            rows[i].append({"source": "llm", "variation": v, "raw": raw, "term": term,
+                            "lexicon_concept": None, "fate": fate})  # fmt: skip
     return rows
 
 
@@ -248,7 +247,9 @@ def extract_terms(
             detail = (f"{left_out} sentence(s) past labels.llm_max_chars="
                       f"{params.llm_max_chars} read by the dictionary only")  # fmt: skip
             issues.append(_issue(note, "warning", "llm budget", detail))
-        answers = dict(zip(asked, llm_terms(asked, llm, params), strict=True)) if asked else {}
+        context = f"note of {note['subject']} session {note['session']}"
+        terms = llm_terms(asked, llm, params, context) if asked else []
+        answers = dict(zip(asked, terms, strict=True))
         for sid, sentence in enumerate(sentences):
             for row in found[sid] + answers.get(sentence, []):
                 rows.append({"subject": note["subject"], "session": note["session"],

@@ -236,9 +236,9 @@ class _EchoLLM:
         self.params = LLMParams()
         self.prompts = []
 
-    def complete(self, prompt, **_):
-        self.prompts.append(prompt)
-        return ""
+    def complete_many(self, requests, context=""):
+        self.prompts.extend(r.prompt for r in requests)
+        return [""] * len(requests)
 
 
 @pytest.mark.parametrize(("mode", "asked"), [("off", 0), ("unmatched", 1), ("paper", 2)])

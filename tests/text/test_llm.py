@@ -7,7 +7,7 @@ import json
 import pytest
 
 from pipeline.config import LLMParams
-from pipeline.text.llm import LLM, cache_key, file_sha256, record_run
+from pipeline.text.llm import LLM, Request, cache_key, file_sha256, record_run
 from pipeline.text.prompts import (
     FINDINGS_INSTRUCTIONS,
     FINDINGS_STOP,
@@ -47,18 +47,18 @@ def test_completion_is_cached_and_the_cache_hit_does_not_call_the_model(llm, mon
     def _refuse(*args, **kwargs):
         raise AssertionError("the model must not be called on a cache hit")
 
-    monkeypatch.setattr(llm, "_generate", _refuse)
+    monkeypatch.setattr(llm.backend, "generate", _refuse)
     again = llm.complete(prompt, stop=FINDINGS_STOP, seed=7)
     assert again == first
     assert llm.model_calls == calls and llm.cache_hits >= 1
 
     # A new process (new wrapper) on the same cache directory gets the same text.
     fresh = LLM(llm.params)
-    monkeypatch.setattr(fresh, "_generate", _refuse)
+    monkeypatch.setattr(fresh.backend, "generate", _refuse)
     assert fresh.complete(prompt, stop=FINDINGS_STOP, seed=7) == first
     files = list(llm.params.cache_dir.rglob("*.json"))
     record = json.loads(next(f for f in files if f.parent != llm.params.cache_dir).read_text())
-    assert {"prompt", "sampling", "seed", "text", "model_sha256"} <= set(record)
+    assert {"prompt", "sampling", "seed", "text", "model_id"} <= set(record)
 
 
 def test_same_seed_same_text_other_seed_other_key(llm):
@@ -102,14 +102,14 @@ def test_record_run_returns_the_last_cold_run(tmp_path):
 def test_every_completion_starts_from_a_fresh_context(llm, monkeypatch, tmp_path):
     """The model's KV cache is cleared before each prompt, so order cannot matter."""
     fresh = LLM(llm.params.model_copy(update={"cache_dir": tmp_path}))
-    model = llm._model()
+    model = llm.backend._model()
     calls = []
     monkeypatch.setattr(model, "reset", lambda: calls.append("reset"))
     monkeypatch.setattr(
         model, "create_completion",
         lambda **kwargs: calls.append("complete") or {"choices": [{"text": "x"}]},
     )  # fmt: skip
-    fresh._llama = model
+    fresh.backend._llama = model
     fresh.complete("first prompt", seed=5)
     fresh.complete("second prompt", seed=5)
     assert calls == ["reset", "complete", "reset", "complete"]
@@ -124,6 +124,17 @@ def test_completions_do_not_depend_on_the_order_of_prompts(llm, tmp_path):
     texts = {}
     for name, order in (("forward", prompts), ("reverse", prompts[::-1])):
         run = LLM(llm.params.model_copy(update={"cache_dir": tmp_path / name}))
-        run._llama = llm._model()  # one loaded model, as in a stage
+        run.backend._llama = llm.backend._model()  # one loaded model, as in a stage
         texts[name] = {p: run.complete(p, stop=FINDINGS_STOP, seed=7) for p in order}
     assert texts["forward"] == texts["reverse"]
+
+
+def test_complete_many_answers_in_order_and_asks_a_repeated_prompt_once(llm, tmp_path):
+    run = LLM(llm.params.model_copy(update={"cache_dir": tmp_path}))
+    run.backend._llama = llm.backend._model()
+    requests = [Request(f"{word} wave discharges are", ("\n",), 8, 3)
+                for word in ("Spike", "Sharp", "Spike")]  # fmt: skip
+    texts = run.complete_many(requests)
+    assert run.model_calls == 2 and run.cache_hits == 1 and texts[0] == texts[2]
+    assert texts == [run.complete(r.prompt, stop=r.stop, max_tokens=8, seed=3) for r in requests]
+    assert run.model_calls == 2
