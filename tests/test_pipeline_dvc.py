@@ -7,11 +7,13 @@ changing a preprocess parameter reruns only preprocess.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import polars as pl
@@ -239,3 +241,36 @@ def test_index_and_case_pages_open_in_a_browser(project, tmp_path):
     assert check_page(reports / "index.html", tmp_path)["links"] >= cases.height
     shot = screenshot(reports / "index.html", tmp_path / "index.png")
     assert shot.stat().st_size > 10_000
+
+
+def _queue_active(project: Path) -> bool:
+    status = _dvc(project, "queue", "status")
+    return any(word in status for word in ("Queued", "Running"))
+
+
+@pytest.mark.slow
+def test_a_sweep_queued_on_dvc_runs_only_the_heads(project):
+    """README recipe: ``dvc exp run --queue -S 'lambda1=0.5,0.75'``, ``dvc queue start``,
+    ``dvc exp show``; each experiment reruns the heads and evaluate, not the detectors."""
+    _dvc(project, "repro")  # a no-op after the tests above
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org"]
+    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+    subprocess.run([*git, "commit", "-qm", "baseline"], cwd=project, check=True)
+    _dvc(project, "exp", "run", "--queue", "-S", "lambda1=0.5,0.75")  # the default is 1.0
+    _dvc(project, "queue", "start", "-j", "1")
+    try:
+        deadline = time.monotonic() + 1200
+        while _queue_active(project) and time.monotonic() < deadline:
+            time.sleep(5)
+        assert not _queue_active(project), _dvc(project, "queue", "status")
+    finally:
+        _dvc(project, "queue", "stop", "--kill")
+    shown = pl.read_csv(io.StringIO(_dvc(project, "exp", "show", "--csv")))
+    runs = shown.filter(pl.col("Experiment").is_not_null())  # not the workspace or baseline
+    assert sorted(runs["lambda1"].cast(pl.Float64)) == [0.5, 0.75], shown
+    assert (runs["State"] == "Success").all()
+    assert runs["deepsoz.szxai.auroc"].is_not_null().all()
+    for name in runs["Experiment"]:
+        log = _dvc(project, "queue", "logs", name)
+        assert "Running stage 'train@deepsoz-0'" in log and "Running stage 'evaluate'" in log
+        assert "Running stage 'detector@" not in log and "Running stage 'preprocess'" not in log
