@@ -145,7 +145,7 @@ def fold_scores(
         rows.append({"detector": detector, "method": method, "fold": fold,
                      **macro_metrics(y_true[:, keep], probs[:, keep] >= threshold),
                      "auroc": macro_auroc(y_true[:, keep], probs[:, keep]),
-                     CONTROL_COLUMN: _control_auroc(y_true, probs, control)})  # fmt: skip
+                     CONTROL_COLUMN: control_auroc(y_true, probs, control)})  # fmt: skip
     for (detector,), per_detector in predictions.group_by("detector", maintain_order=True):
         # Labels are per crop and identical across methods: one row per crop is enough.
         crops = per_detector.unique(["fold", "crop_id"], keep="first", maintain_order=True)
@@ -164,7 +164,9 @@ def fold_scores(
     return pl.DataFrame(rows)
 
 
-def _control_auroc(y_true: np.ndarray, probs: np.ndarray, control: np.ndarray) -> float:
+def control_auroc(y_true: np.ndarray, probs: np.ndarray, control: np.ndarray) -> float:
+    """Macro ROC area over the negative-control concepts (``control``: bool mask); NaN
+    without any."""
     if not control.any():
         return float("nan")
     return macro_auroc(y_true[:, control], probs[:, control])

@@ -18,11 +18,13 @@ from pipeline.config import TrainParams
 from pipeline.evaluate.collect import (
     CONTROL_COLUMN,
     as_matrix,
+    control_auroc,
     interval_columns,
     pooled_draws,
     pooled_intervals,
+    pooled_rows,
 )
-from pipeline.metrics import TABLE_METRICS, chance_metrics, macro_auroc
+from pipeline.metrics import TABLE_METRICS, chance_metrics
 from pipeline.szxai.data import PREDICTIONS_FILE
 
 
@@ -67,17 +69,16 @@ def heldout_summary(
         ``detector``, ``method``, ``n_patients``, ``n_crops``, the interval
         columns of every metric (chance: the point value only) and ``auroc_hfo``.
     """
-    keep = ~np.asarray(control, bool)
+    control = np.asarray(control, bool)
+    keep = ~control
     intervals = pooled_intervals(pooled_draws(heldout, control, threshold, seed, n_draws))
+    groups = pooled_rows(heldout)
     rows = []
     for row in intervals.iter_rows(named=True):
-        group = heldout.filter(
-            (pl.col("detector") == row["detector"]) & (pl.col("method") == row["method"])
-        )
+        group = groups[(row["detector"], row["method"])]
         y, p = as_matrix(group["labels"]), as_matrix(group["probs"])
-        hfo = macro_auroc(y[:, ~keep], p[:, ~keep]) if (~keep).any() else float("nan")
         rows.append({**row, "n_patients": group["subject"].n_unique(), "n_crops": group.height,
-                     CONTROL_COLUMN: hfo})  # fmt: skip
+                     CONTROL_COLUMN: control_auroc(y, p, control)})  # fmt: skip
     for (detector,), group in heldout.group_by("detector", maintain_order=True):
         crops = group.unique("crop_id", keep="first", maintain_order=True)
         y = as_matrix(crops["labels"])

@@ -81,20 +81,23 @@ def run(params: Params, name: str) -> dict:
         tmp.mkdir(parents=True)
         weights_sha256 = save_weights(model, tmp / params.detector.weights_path(name).name)
         (tmp / "history.json").write_text(json.dumps(training.history, indent=2) + "\n")
+        provenance = {
+            "detector": name,
+            "source": training.source,
+            "checkpoint": training.checkpoint,
+            "checkpoint_sha256": training.checkpoint_sha256,
+            "weights_sha256": weights_sha256,
+        }
+        control = random_detector(name, params.seed, device)
         extractions = {}
         for cohort in ("cv", "test"):
             metadata = {
-                "detector": name,
-                "source": training.source,
-                "checkpoint": training.checkpoint,
-                "checkpoint_sha256": training.checkpoint_sha256,
-                "weights_sha256": weights_sha256,
+                **provenance,
                 "windows": str(paths[cohort]),
                 "preprocess": _preprocess_metadata(paths[cohort]),
                 # h_random: PyTorch's default initialisation from this seed (never trained).
                 "random_seed": random_seed(params.seed, name),
             }
-            control = random_detector(name, params.seed, device)
             extractions[cohort] = extract_latents(
                 model, WindowFile(paths[cohort]),
                 tmp / params.detector.latents_path(name, cohort).name, metadata,
@@ -107,20 +110,17 @@ def run(params: Params, name: str) -> dict:
     return report
 
 
-def build_report(
-    name: str, model: nn.Module, training: TrainingSummary, extraction, test_extraction=None
-) -> dict:
+def build_report(name: str, model: nn.Module, training: TrainingSummary, extraction, test) -> dict:
     """Flat record of the run, for ``dvc metrics show`` (hashes live in the Parquet metadata).
 
     ``auroc`` and the counts are the cv cohort's; ``test_auroc`` and ``test_n_crops``
     the held-out test cohort's (None / 0 without one).
     """
-    test = test_extraction
     return {
         "detector": name,
         "auroc": extraction.auroc,
-        "test_auroc": None if test is None else test.auroc,
-        "test_n_crops": 0 if test is None else test.n_crops,
+        "test_auroc": test.auroc,
+        "test_n_crops": test.n_crops,
         "n_windows": extraction.n_windows - extraction.n_pad_windows,
         "n_seizure_windows": extraction.n_seizure_windows,
         "n_pad_windows": extraction.n_pad_windows,
