@@ -499,6 +499,10 @@ class TrainParams(_Section):
     #: L_reg over every Linear layer, as the paper prints it, instead of only the
     #: layers whose scale the loss can see (see pipeline.szxai.losses.l2_penalty).
     l2_all_layers: bool = False
+    #: Standardise each latent dimension (mean and std of the fold's training
+    #: windows, saved with the head) before the heads, as the reference rows'
+    #: probes do; false = the latents as the detector gives them (the paper).
+    standardize_latents: bool = True
     #: L_KNBC with the positive concept in its denominator (InfoNCE's bounded
     #: form) instead of the opposite side's concepts only, as Eq. 4 prints it.
     knbc_bounded: bool = False

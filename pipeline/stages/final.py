@@ -21,10 +21,10 @@ from pipeline.config import Params
 from pipeline.datasets.folds import split_subjects
 from pipeline.device import resolve_device
 from pipeline.io.atomic import atomic_path
-from pipeline.stages.train import fold_seed, hyper_from, read_cv_data
+from pipeline.stages.train import fold_seed, hyper_from, new_stack, read_cv_data
 from pipeline.szxai.final import HEAD_FILE, RECORD_FILE, final_dir, save_head
 from pipeline.szxai.losses import concept_weights
-from pipeline.szxai.methods import METHOD_SPECS, MethodStack, Slot, slot_seed
+from pipeline.szxai.methods import METHOD_SPECS, Slot, slot_seed
 from pipeline.szxai.training import fit
 
 #: The explained method (spec section 12): the paper's SzXAI.
@@ -52,7 +52,7 @@ def run(params: Params, detector: str) -> dict:
         METHOD_SPECS[FINAL_METHOD], params.lambda1, params.lambda2,
         slot_seed(seed, FINAL_FOLD, FINAL_METHOD),
     )  # fmt: skip
-    stack = MethodStack([slot], crops.h.shape[-1], concepts, params.train).to(device)
+    stack = new_stack(params, [slot], concepts, [train, val], device)
     fitted = fit(
         stack, train.to_tensors(device), val.to_tensors(device), weights.to(device), hyper,
         fold_seed(seed, FINAL_FOLD), desc=f"final {detector} head",

@@ -129,6 +129,21 @@ def read_cv_data(params: Params, detector: str) -> CvData:
     return CvData(read_concepts(params.concepts.bank_path), labels, folds, crops)
 
 
+def new_stack(
+    params: Params,
+    slots: list[Slot],
+    concepts: ConceptSpace,
+    training: list[Crops],
+    device: torch.device,
+) -> MethodStack:
+    """An untrained stack of ``slots`` on ``device``, its latent scaling fitted on ``training``
+    when ``train.standardize_latents`` is set."""
+    stack = MethodStack(slots, training[0].h.shape[-1], concepts, params.train)
+    if params.train.standardize_latents:
+        stack.fit_latent_scaling(training)
+    return stack.to(device)
+
+
 def split_fold(
     crops: Crops, folds: pl.DataFrame, fold: int, val_fraction: float, seed: int
 ) -> tuple[Crops, Crops, Crops]:
@@ -181,7 +196,7 @@ def run(params: Params, detector: str, fold: int) -> dict:
     }  # fmt: skip
     slots = fold_slots(params, fold)
     torch.manual_seed(params.train.seed)  # nothing should draw from it; belt and braces
-    stack = MethodStack(slots, crops.h.shape[-1], concepts, params.train).to(device)
+    stack = new_stack(params, slots, concepts, [train, val], device)
     fitted = fit(stack, tensors["train"], tensors["val"], weights.to(device), hyper,
                  fold_seed(params.train.seed, fold),
                  desc=f"train {detector} fold {fold}: {len(slots)} heads")  # fmt: skip

@@ -7,6 +7,7 @@ A patient's concept labels apply to each of their crops (spec section 3).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,8 @@ import pyarrow.parquet as pq
 import torch
 
 _LATENT_COLUMNS = ["crop_id", "subject", "window_index", "label", "is_pad", "p_sz"]
+#: Standard deviation below which a latent dimension counts as constant (not rescaled).
+_CONSTANT_STD = 1e-6
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,28 @@ class Crops:
             mask=torch.from_numpy(self.mask).to(device),
             labels=torch.from_numpy(self.labels).to(device),
         )
+
+
+def latent_moments(parts: Sequence[Crops]) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of every latent dimension over the real windows of ``parts``.
+
+    Parameters
+    ----------
+    parts : sequence of Crops
+        The training crops of a fold (its training and inner-validation parts).
+
+    Returns
+    -------
+    mean, scale : ndarray of float32, shape (d_h,)
+        ``scale`` is the population standard deviation, 1 where a dimension is
+        constant (nothing to rescale).
+    """
+    real = np.concatenate([part.h[part.mask] for part in parts]).astype(np.float64)
+    if len(real) == 0:
+        raise ValueError("no real window to standardise the latents by")
+    std = real.std(axis=0)
+    scale = np.where(std > _CONSTANT_STD, std, 1.0)
+    return real.mean(axis=0).astype(np.float32), scale.astype(np.float32)
 
 
 @dataclass(frozen=True)

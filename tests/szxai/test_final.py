@@ -14,9 +14,15 @@ from pipeline.szxai.training import predict
 from tests.helpers.szxai import SEIZURE_SIDE, cohort_params
 
 
-def test_final_head_sees_every_patient_and_reloads_to_the_same_predictions(cohort, tmp_path):
+@pytest.mark.parametrize("standardize", [False, True])
+def test_final_head_sees_every_patient_and_reloads_to_the_same_predictions(
+    cohort, tmp_path, standardize
+):
     _, folds, crops = cohort
     params = cohort_params(tmp_path)
+    params = params.model_copy(
+        update={"train": params.train.model_copy(update={"standardize_latents": standardize})}
+    )
     record = run(params, "deepsoz")
     out = final_dir(params.train, "deepsoz")
     assert record["n_subjects"] == folds["subject"].n_unique() == len(set(crops.subjects))
@@ -25,6 +31,8 @@ def test_final_head_sees_every_patient_and_reloads_to_the_same_predictions(cohor
 
     head = load_head(out / HEAD_FILE, params.train, torch.device("cpu"))
     assert head.concepts.seizure.tolist() == SEIZURE_SIDE.tolist()
+    # The scaling fitted on the cv latents is saved with the head (identity when off).
+    assert bool((head.stack.latent_scale != 1).any()) == standardize
     probs = predict(head.stack, crops.to_tensors(torch.device("cpu")))["probs"][0]
     # The cohort is learnable: the head trained on everyone separates its own patients.
     present, absent = probs[crops.labels == 1], probs[crops.labels == 0]

@@ -17,7 +17,14 @@ from pipeline.detectors.training import freeze
 from pipeline.metrics import macro_metrics
 from pipeline.registry import METHODS, REFERENCES
 from pipeline.stages.train import choose_slots, fold_slots, hyper_from, run, split_fold
-from pipeline.szxai.data import CropTensors, read_concepts, read_crops, read_labels
+from pipeline.szxai.data import (
+    Crops,
+    CropTensors,
+    latent_moments,
+    read_concepts,
+    read_crops,
+    read_labels,
+)
 from pipeline.szxai.losses import concept_weights, knbc_loss, l2_penalty, prediction_loss
 from pipeline.szxai.methods import METHOD_SPECS, MethodStack, Slot
 from pipeline.szxai.models import StackedBatchNorm, pool_similarity
@@ -476,3 +483,57 @@ def test_tuning_trains_one_slot_per_setting_and_keeps_the_best_inner_validation_
         params.train.model_copy(update={"val_fraction": 0.0}).model_validate(
             {**params.train.model_dump(), "val_fraction": 0.0}
         )
+
+
+def _crops(h: np.ndarray, mask: np.ndarray) -> Crops:
+    """Crops of latents ``h`` (n, T, d) and ``mask``; every other field a placeholder."""
+    n, t = mask.shape
+    return Crops(
+        crop_ids=[f"c{i}" for i in range(n)], subjects=[f"s{i}" for i in range(n)], h=h,
+        p_sz=np.zeros((n, t), np.float32), seizure=np.zeros((n, t), bool), mask=mask,
+        window_index=np.tile(np.arange(t), (n, 1)), labels=np.zeros((n, N_CONCEPTS), np.float32),
+    )  # fmt: skip
+
+
+def test_latent_moments_use_real_windows_only_and_leave_constant_dimensions_unscaled():
+    rng = np.random.default_rng(3)
+    h = rng.normal(2.0, 3.0, size=(2, 5, 3)).astype(np.float32)
+    h[..., 2] = 4.0  # a constant dimension
+    mask = np.ones((2, 5), bool)
+    mask[1, 3:] = False
+    h[1, 3:] = 1e6  # padding content must not count
+    crops = _crops(h, mask)
+    mean, scale = latent_moments([crops.subset([0]), crops.subset([1])])
+    real = h[mask].astype(np.float64)
+    np.testing.assert_allclose(mean, real.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(scale[:2], real.std(axis=0)[:2], rtol=1e-6)
+    assert scale[2] == 1.0
+
+
+def test_a_stack_with_fitted_latent_scaling_equals_one_fed_standardised_latents(tmp_path):
+    paths = make_cohort(tmp_path, n_subjects=3)
+    concepts = read_concepts(paths["bank"])
+    params = cohort_params(tmp_path)
+    batch = _batch(np.random.default_rng(2), d=8)
+    batch = dataclasses.replace(batch, h=batch.h * torch.linspace(0.05, 5.0, 8) + 3.0)
+    mask = batch.mask.numpy()
+    crops = _crops(batch.h.numpy(), mask)
+    scaled, plain = (stack_of(list(METHODS), concepts, params) for _ in range(2))
+    scaled.fit_latent_scaling([crops])
+    mean, scale = latent_moments([crops])
+    standardised = dataclasses.replace(
+        batch, h=(batch.h - torch.from_numpy(mean)) / torch.from_numpy(scale)
+    )
+    for model in (scaled, plain):
+        model.eval()
+    assert torch.allclose(
+        scaled.logits(scaled(batch)), plain.logits(plain(standardised)), atol=1e-5
+    )
+    # Unfitted, the scaling is exactly the identity (the paper's heads are unchanged) ...
+    unscaled = plain.logits([group(batch) for group in plain.groups])
+    assert torch.equal(plain.logits(plain(batch)), unscaled)
+    # ... and fitted, it travels in the state dict (a saved head applies its own).
+    reloaded = stack_of(list(METHODS), concepts, params)
+    reloaded.load_state_dict(scaled.state_dict(), strict=True)
+    reloaded.eval()
+    assert torch.equal(reloaded.logits(reloaded(batch)), scaled.logits(scaled(batch)))
