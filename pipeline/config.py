@@ -506,6 +506,11 @@ class TrainParams(_Section):
     #: L_KNBC with the positive concept in its denominator (InfoNCE's bounded
     #: form) instead of the opposite side's concepts only, as Eq. 4 prints it.
     knbc_bounded: bool = False
+    #: After training, re-estimate the score normalisation of every window head
+    #: (SzXAI's variants, Yan's) from the whole training crops: training pools
+    #: ``train_windows`` sampled windows, whose pooled scores spread wider than
+    #: those of the whole crops that prediction pools.
+    refit_score_norm: bool = True
     #: Tune lambda1 and lambda2 per method and fold on the inner validation split
     #: (needs ``val_fraction`` > 0); None = the top-level ``lambda1``, ``lambda2``.
     tune: TuneParams | None = None

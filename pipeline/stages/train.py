@@ -69,6 +69,7 @@ def hyper_from(params: Params) -> Hyper:
         train_windows=params.train.train_windows,
         l2_all_layers=params.train.l2_all_layers,
         knbc_bounded=params.train.knbc_bounded,
+        refit_score_norm=params.train.refit_score_norm,
     )
 
 

@@ -15,10 +15,9 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 import torch
+from sklearn.preprocessing import StandardScaler
 
 _LATENT_COLUMNS = ["crop_id", "subject", "window_index", "label", "is_pad", "p_sz"]
-#: Standard deviation below which a latent dimension counts as constant (not rescaled).
-_CONSTANT_STD = 1e-6
 
 
 @dataclass(frozen=True)
@@ -107,6 +106,10 @@ class Crops:
 def latent_moments(parts: Sequence[Crops]) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation of every latent dimension over the real windows of ``parts``.
 
+    sklearn's :class:`~sklearn.preprocessing.StandardScaler`, fitted part by
+    part: the same standardisation as the reference rows' probes, constant
+    dimensions included.
+
     Parameters
     ----------
     parts : sequence of Crops
@@ -118,12 +121,14 @@ def latent_moments(parts: Sequence[Crops]) -> tuple[np.ndarray, np.ndarray]:
         ``scale`` is the population standard deviation, 1 where a dimension is
         constant (nothing to rescale).
     """
-    real = np.concatenate([part.h[part.mask] for part in parts]).astype(np.float64)
-    if len(real) == 0:
+    scaler = StandardScaler()
+    for part in parts:
+        real = part.h[part.mask]
+        if len(real):
+            scaler.partial_fit(real)
+    if not hasattr(scaler, "mean_"):
         raise ValueError("no real window to standardise the latents by")
-    std = real.std(axis=0)
-    scale = np.where(std > _CONSTANT_STD, std, 1.0)
-    return real.mean(axis=0).astype(np.float32), scale.astype(np.float32)
+    return scaler.mean_.astype(np.float32), scaler.scale_.astype(np.float32)
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,8 @@ def load_head(path: str | Path, params: TrainParams, device: torch.device) -> Fi
     Raises
     ------
     ValueError
-        When the file is not a head checkpoint (names the file and the missing key).
+        When the file is not a head checkpoint, or one saved before a tensor the
+        head now has (names the file and the missing keys).
     """
     payload = torch.load(path, map_location="cpu", weights_only=True)
     missing = {"state_dict", "slot", "concepts", "record"} - set(payload)
@@ -89,6 +90,12 @@ def load_head(path: str | Path, params: TrainParams, device: torch.device) -> Fi
     )
     latent_dim = int(payload["record"]["latent_dim"])
     stack = MethodStack([slot], latent_dim, concepts, params)
+    absent = sorted(set(stack.state_dict()) - set(payload["state_dict"]))
+    if absent:
+        raise ValueError(
+            f"{path}: saved by an older version of the pipeline (no {', '.join(absent)}); "
+            "`dvc repro` retrains it"
+        )
     stack.load_state_dict(payload["state_dict"], strict=True)
     stack.eval()
     return FinalHead(stack.to(device), concepts, payload["record"])

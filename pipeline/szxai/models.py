@@ -14,7 +14,7 @@ changes neither BatchNorm statistics nor pooled scores.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -141,6 +141,19 @@ class StackedBatchNorm(nn.Module):
         if self.weight is not None:
             out = out * self.weight + self.bias
         return out
+
+    @torch.no_grad()
+    def set_statistics(self, x: torch.Tensor) -> None:
+        """Replace the running statistics by those of ``x`` (M, n, C), n >= 2 rows per slice.
+
+        The mean and unbiased variance over the rows, as the running
+        statistics hold them.
+        """
+        if x.shape[1] < 2:
+            raise ValueError(f"need at least 2 rows per slice for a variance, got {x.shape[1]}")
+        var, mean = torch.var_mean(x, dim=1, keepdim=True, correction=1)
+        self.running_mean.copy_(mean)
+        self.running_var.copy_(var)
 
 
 class StackedMLP(nn.Module):
@@ -293,18 +306,43 @@ class WindowConceptHeads(_ConceptSpaceModule):
                           for mode in dict.fromkeys(poolings)}  # fmt: skip
 
     def forward(self, batch: CropTensors, return_encodings: bool = False) -> HeadOutput:
+        encoded, similarity, pooled = self._pooled_scores(batch)
+        encodings = None
+        if return_encodings:
+            real = batch.mask
+            encodings = encoded.new_zeros(encoded.shape[0], *real.shape, encoded.shape[-1])
+            encodings[:, real] = encoded
+        logits = self.concept_layer(self.score_norm(pooled))
+        return HeadOutput(logits, similarity, encodings)
+
+    @torch.no_grad()
+    def refit_score_norm(self, chunks: Iterable[CropTensors]) -> None:
+        """Re-estimate the score normalisation's statistics from whole crops, in eval mode.
+
+        Training pools a random sample of each crop's windows
+        (``train.train_windows``), whose pooled scores spread 2-3x wider
+        across crops than those of the whole crops that prediction pools
+        (corpus seed 1, DeepSOZ); running statistics gathered in training
+        would then shrink every standardised score at prediction, by a
+        factor that differs between concepts and folds.
+
+        Parameters
+        ----------
+        chunks : iterable of CropTensors
+            Crops with all their windows (the training crops), at least two in all.
+        """
+        self.eval()
+        pooled = torch.cat([self._pooled_scores(chunk)[2] for chunk in chunks], dim=1)
+        self.score_norm.set_statistics(pooled)
+
+    def _pooled_scores(self, batch: CropTensors):
+        """Encodings (M, n_real, d_e), similarities (M, B, T, N), pooled scores (M, B, N)."""
         real = batch.mask
         encoded = self.encoder(batch.h[real])  # (M, n_real, d_e)
         n_slices, n_concepts = encoded.shape[0], self.concepts.shape[0]
         similarity = encoded.new_zeros(n_slices, *real.shape, n_concepts)
         similarity[:, real] = self.cosine(encoded)
-        pooled = self._pool(similarity, batch)
-        encodings = None
-        if return_encodings:
-            encodings = encoded.new_zeros(n_slices, *real.shape, encoded.shape[-1])
-            encodings[:, real] = encoded
-        logits = self.concept_layer(self.score_norm(pooled))
-        return HeadOutput(logits, similarity, encodings)
+        return encoded, similarity, self._pool(similarity, batch)
 
     def _pool(self, similarity: torch.Tensor, batch: CropTensors) -> torch.Tensor:
         """(M, B, T, N) -> (M, B, N), each slice with its own pooling."""

@@ -57,6 +57,10 @@ class Hyper:
     knbc_bounded : bool
         L_KNBC with the positive in its denominator
         (:func:`~pipeline.szxai.losses.knbc_loss`).
+    refit_score_norm : bool
+        After training, re-estimate the window heads' score normalisation
+        from the whole training crops
+        (:meth:`~pipeline.szxai.methods.MethodStack.refit_score_norms`).
     """
 
     lambda1: float
@@ -69,6 +73,7 @@ class Hyper:
     train_windows: int | None
     l2_all_layers: bool
     knbc_bounded: bool
+    refit_score_norm: bool
 
 
 @dataclass
@@ -278,6 +283,8 @@ def fit(
                 break
     if early_stopping:
         best.restore()
+    if hyper.refit_score_norm and len(train) > 1:
+        stack.refit_score_norms(list(_chunks(train)))
     stack.eval()
     results = []
     for s, history in enumerate(histories):

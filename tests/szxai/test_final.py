@@ -50,3 +50,15 @@ def test_a_file_that_is_no_head_is_refused(tmp_path):
     torch.save({"state_dict": {}}, path)
     with pytest.raises(ValueError, match="not a final head checkpoint"):
         load_head(path, cohort_params(tmp_path).train, torch.device("cpu"))
+
+
+def test_a_head_saved_before_a_tensor_it_now_has_is_refused_by_name(cohort, tmp_path):
+    params = cohort_params(tmp_path)
+    run(params, "deepsoz")
+    path = final_dir(params.train, "deepsoz") / HEAD_FILE
+    payload = torch.load(path, weights_only=True)
+    for key in ("latent_mean", "latent_scale"):  # what heads saved before 300d4eb lack
+        del payload["state_dict"][key]
+    torch.save(payload, path)
+    with pytest.raises(ValueError, match=r"older version.*latent_mean, latent_scale"):
+        load_head(path, params.train, torch.device("cpu"))

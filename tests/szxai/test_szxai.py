@@ -402,8 +402,8 @@ def test_without_patience_training_runs_every_epoch_and_keeps_the_last(tmp_path)
     tensors = crops.to_tensors(device)
     weights = torch.full((N_CONCEPTS,), 0.5)
     model = stack_of(["szxai"], concepts, cohort_params(tmp_path))
-    fitted = fit(model, tensors, tensors, weights, hyper(epochs=7, patience=None, batch_crops=4),
-                 seed=0)  # fmt: skip
+    settings = hyper(epochs=7, patience=None, batch_crops=4, refit_score_norm=False)
+    fitted = fit(model, tensors, tensors, weights, settings, seed=0)
     result = fitted.results[0]
     assert result.epochs_run == 7 and result.best_epoch == 7
     # The returned weights are the last epoch's: the validation loss recomputed now
@@ -449,7 +449,9 @@ def test_stacked_training_equals_training_each_method_alone(tmp_path, patience):
 def test_early_stopping_keeps_each_slot_at_its_own_best_epoch(tmp_path):
     params, concepts, weights, (train, val, _) = _fold_tensors(tmp_path)
     model = stack_of(["szxai", "patricio"], concepts, params)
-    fitted = fit(model, train, val, weights, hyper(epochs=30, patience=3, batch_crops=3), seed=0)
+    # Without the refit, which changes the score normalisation after the best epoch.
+    settings = hyper(epochs=30, patience=3, batch_crops=3, refit_score_norm=False)
+    fitted = fit(model, train, val, weights, settings, seed=0)
     losses, _ = validation_losses(fitted.stack, val, LossTerms.of(model, weights, TAU))
     for slot, result in enumerate(fitted.results):
         recorded = [h["val_cp"] for h in result.history]
@@ -537,3 +539,42 @@ def test_a_stack_with_fitted_latent_scaling_equals_one_fed_standardised_latents(
     reloaded.load_state_dict(scaled.state_dict(), strict=True)
     reloaded.eval()
     assert torch.equal(reloaded.logits(reloaded(batch)), scaled.logits(scaled(batch)))
+
+
+def test_refitting_the_score_norm_standardises_whole_training_crops_and_touches_nothing_else(
+    tmp_path,
+):
+    params, concepts, weights, (train, _, test) = _fold_tensors(tmp_path)
+    names = ["szxai", "szxai-max", "patricio", "yan"]
+    settings = hyper(epochs=3, batch_crops=3, train_windows=4, patience=None)
+    runs = {
+        refit: fit(stack_of(names, concepts, params), train, None, weights,
+                   dataclasses.replace(settings, refit_score_norm=refit), seed=1).stack
+        for refit in (False, True)
+    }  # fmt: skip
+    kept, refitted = runs[False].state_dict(), runs[True].state_dict()
+    changed = {k for k in kept if not torch.equal(kept[k], refitted[k])}
+    assert changed and all("score_norm.running_" in k for k in changed)
+    # Each window head's normalised scores of its own (whole) training crops:
+    # mean 0 and unbiased variance 1 (up to BatchNorm's eps) per slot and concept.
+    stack = runs[True]
+    heads = [g for g in stack.groups if hasattr(g, "score_norm")]
+    seen = []
+    hooks = [h.score_norm.register_forward_hook(lambda m, i, o: seen.append(o)) for h in heads]
+    stack(train)
+    for hook in hooks:
+        hook.remove()
+    assert len(seen) == len(heads) == 2
+    for head, normalised in zip(heads, seen, strict=True):
+        var, mean = torch.var_mean(normalised, dim=1, keepdim=True, correction=1)
+        running = head.score_norm.running_var
+        assert torch.allclose(mean, torch.zeros_like(mean), atol=1e-4)
+        assert torch.allclose(var, running / (running + head.score_norm.eps), rtol=1e-3)
+    # Refitting is the last step: predictions follow the refitted statistics.
+    assert not np.allclose(predict(runs[False], test)["probs"], predict(stack, test)["probs"])
+
+
+def test_score_norm_statistics_need_two_rows():
+    norm = StackedBatchNorm(2, 3, affine=False)
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        norm.set_statistics(torch.zeros(2, 1, 3))
