@@ -35,7 +35,7 @@ DeepSOZ folds 0-2 of the default seed (``docs/heads.md``, "Heads that reach the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -224,16 +224,31 @@ class MethodStack(nn.Module):
         return [group(batch, return_encodings) for group in self.groups]
 
     @torch.no_grad()
-    def refit_score_norms(self, chunks: Sequence[CropTensors]) -> None:
-        """Re-estimate every window head's score normalisation from whole crops (eval mode).
+    def refit_score_norms(self, chunks: Iterable[CropTensors]) -> None:
+        """Re-estimate every window head's score normalisation from whole crops, in eval mode.
 
-        See :meth:`~pipeline.szxai.models.WindowConceptHeads.refit_score_norm`.
+        Training pools a random sample of each crop's windows
+        (``train.train_windows``), whose pooled scores spread 2-3x wider
+        across crops than those of the whole crops that prediction pools
+        (corpus seed 1, DeepSOZ; ``docs/heads.md``); running statistics
+        gathered in training would shrink every standardised score at
+        prediction, by a factor that differs between concepts and folds.
+
+        Parameters
+        ----------
+        chunks : iterable of CropTensors
+            Crops with all their windows (the training crops), at least two
+            in all; read once, one chunk at a time.
         """
         self.eval()
-        standardised = [self._standardised(chunk) for chunk in chunks]
-        for group in self.groups:
-            if isinstance(group, WindowConceptHeads):
-                group.refit_score_norm(standardised)
+        heads = [group for group in self.groups if isinstance(group, WindowConceptHeads)]
+        pooled: list[list[torch.Tensor]] = [[] for _ in heads]
+        for chunk in chunks:
+            chunk = self._standardised(chunk)
+            for parts, head in zip(pooled, heads, strict=True):
+                parts.append(head.window_scores(chunk)[2])
+        for parts, head in zip(pooled, heads, strict=True):
+            head.score_norm.set_statistics(torch.cat(parts, dim=1))
 
     def _standardised(self, batch: CropTensors) -> CropTensors:
         return replace(batch, h=(batch.h - self.latent_mean) / self.latent_scale)

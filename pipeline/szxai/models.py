@@ -14,7 +14,7 @@ changes neither BatchNorm statistics nor pooled scores.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -306,7 +306,7 @@ class WindowConceptHeads(_ConceptSpaceModule):
                           for mode in dict.fromkeys(poolings)}  # fmt: skip
 
     def forward(self, batch: CropTensors, return_encodings: bool = False) -> HeadOutput:
-        encoded, similarity, pooled = self._pooled_scores(batch)
+        encoded, similarity, pooled = self.window_scores(batch)
         encodings = None
         if return_encodings:
             real = batch.mask
@@ -315,28 +315,18 @@ class WindowConceptHeads(_ConceptSpaceModule):
         logits = self.concept_layer(self.score_norm(pooled))
         return HeadOutput(logits, similarity, encodings)
 
-    @torch.no_grad()
-    def refit_score_norm(self, chunks: Iterable[CropTensors]) -> None:
-        """Re-estimate the score normalisation's statistics from whole crops, in eval mode.
+    def window_scores(self, batch: CropTensors) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """What the layers before the score normalisation compute.
 
-        Training pools a random sample of each crop's windows
-        (``train.train_windows``), whose pooled scores spread 2-3x wider
-        across crops than those of the whole crops that prediction pools
-        (corpus seed 1, DeepSOZ); running statistics gathered in training
-        would then shrink every standardised score at prediction, by a
-        factor that differs between concepts and folds.
-
-        Parameters
-        ----------
-        chunks : iterable of CropTensors
-            Crops with all their windows (the training crops), at least two in all.
+        Returns
+        -------
+        encodings : Tensor, shape (M, n_real, d_e)
+            h~_t of the real windows.
+        similarity : Tensor, shape (M, B, T, N)
+            S_nt, 0 at padding.
+        pooled : Tensor, shape (M, B, N)
+            The pooled scores that :attr:`score_norm` standardises.
         """
-        self.eval()
-        pooled = torch.cat([self._pooled_scores(chunk)[2] for chunk in chunks], dim=1)
-        self.score_norm.set_statistics(pooled)
-
-    def _pooled_scores(self, batch: CropTensors):
-        """Encodings (M, n_real, d_e), similarities (M, B, T, N), pooled scores (M, B, N)."""
         real = batch.mask
         encoded = self.encoder(batch.h[real])  # (M, n_real, d_e)
         n_slices, n_concepts = encoded.shape[0], self.concepts.shape[0]

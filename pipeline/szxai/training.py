@@ -284,7 +284,7 @@ def fit(
     if early_stopping:
         best.restore()
     if hyper.refit_score_norm and len(train) > 1:
-        stack.refit_score_norms(list(_chunks(train)))
+        stack.refit_score_norms(_chunks(train))
     stack.eval()
     results = []
     for s, history in enumerate(histories):
