@@ -62,7 +62,8 @@ def main() -> None:
     weights = weights.to(device)
     concepts = read_concepts(params.concepts.bank_path)
     tensors = train.to_tensors(device)
-    slots = fold_slots(params, args.fold)
+    # szxai-ft trains its own BiLSTM beside its head, outside the stack (not benchmarked here).
+    slots = [slot for slot in fold_slots(params, args.fold) if not slot.method.finetune]
     base = replace(hyper_from(params), epochs=args.epochs, patience=None)
     one_crop = replace(base, batch_crops=1)
     runs = {

@@ -468,6 +468,22 @@ class TuneParams(_Section):
     lambda2: tuple[float, ...] = Field((0.01, 0.001), min_length=1)
 
 
+class FinetuneParams(_Section):
+    """``szxai-ft``: the SzXAI head trained with the detector's BiLSTM unfrozen.
+
+    Fixed before the first 10-fold run, not tuned: a pretrained layer usually
+    takes a smaller learning rate than a head trained from scratch, and the
+    detectors themselves were trained on 60-window sub-crops.
+    """
+
+    #: The BiLSTM's learning rate as a share of the head's ``lr``.
+    lr_scale: float = Field(0.1, ge=0)
+    #: Consecutive windows per training sub-crop (the BiLSTM needs a sequence,
+    #: not a random sample of windows), placed around a random seizure window
+    #: of crops that have one.
+    windows: int = Field(60, ge=2)
+
+
 class TrainParams(_Section):
     """SzXAI head and baselines per fold (spec section 8).
 
@@ -514,6 +530,8 @@ class TrainParams(_Section):
     #: Tune lambda1 and lambda2 per method and fold on the inner validation split
     #: (needs ``val_fraction`` > 0); None = the top-level ``lambda1``, ``lambda2``.
     tune: TuneParams | None = None
+    #: ``szxai-ft``'s settings (it always takes the top-level lambda1 and lambda2).
+    finetune: FinetuneParams = FinetuneParams()
     #: Reference rows fitted beside the methods on the same folds (spec section 11).
     references: tuple[Literal[REFERENCES], ...] = REFERENCES  # type: ignore[valid-type]
     #: Inverse L2 strength of the reference rows' logistic regressions, on

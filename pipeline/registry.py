@@ -61,7 +61,7 @@ CONCEPT_GROUPS: tuple[str, ...] = ("spiking", "rhythmic", "interictal", "backgro
 #: Every method of Table 1 (spec section 8), in table order.
 METHODS: tuple[str, ...] = (
     "szxai", "szxai-avg", "szxai-max", "szxai-nal", "szxai-bce", "szxai-bce-nal",
-    "patricio", "yan",
+    "patricio", "yan", "szxai-ft",
 )  # fmt: skip
 #: The reference rows of Table 1 (spec section 11), in table order: class-balanced
 #: logistic regressions on pooled per-window vectors (see :mod:`pipeline.szxai.references`).

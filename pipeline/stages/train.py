@@ -18,14 +18,16 @@ Outputs in ``<train.out_dir>/<detector>/fold<k>/`` (written atomically as a fold
 
 Every method (and, with ``train.tune``, every setting of each) is one slot of
 a :class:`~pipeline.szxai.methods.MethodStack`, trained together in one
-:func:`~pipeline.szxai.training.fit`.
+:func:`~pipeline.szxai.training.fit`; ``szxai-ft``, whose head trains with its
+own copy of the detector's BiLSTM, is fitted after them on its own
+(:func:`fit_finetuned`).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -35,6 +37,7 @@ import torch
 
 from pipeline.config import Params
 from pipeline.datasets.folds import split_subjects
+from pipeline.detectors.training import freeze, load_checkpoint
 from pipeline.device import resolve_device
 from pipeline.io.atomic import atomic_path
 from pipeline.metrics import macro_metrics
@@ -47,10 +50,11 @@ from pipeline.szxai.data import (
     read_crops,
     read_labels,
 )
+from pipeline.szxai.finetune import BiLSTMEncoder, anchored_subcrops, detector_bilstm
 from pipeline.szxai.losses import concept_weights
 from pipeline.szxai.methods import METHOD_SPECS, MethodStack, Slot, slot_seed
 from pipeline.szxai.references import read_pooled, reference_predictions
-from pipeline.szxai.training import FitResult, Hyper, fit, predict
+from pipeline.szxai.training import FitResult, Hyper, eval_chunks, fit, predict
 
 #: Threshold of the per-fold summary in metrics.json (the report's own is evaluate.threshold).
 SUMMARY_THRESHOLD = 0.5
@@ -84,13 +88,14 @@ def fold_slots(params: Params, fold: int) -> list[Slot]:
     Without ``train.tune`` every method gets the top-level ``lambda1`` and
     ``lambda2``. With it, each method gets one slot per combination of the
     grid values that apply to it (lambda1 only with alignment), and
-    :func:`choose_slots` keeps the one with the best inner-validation loss.
+    :func:`choose_slots` keeps the one with the best inner-validation loss;
+    ``szxai-ft`` always gets the top-level values (it trains without validation).
     """
     tune = params.train.tune
     slots = []
     for name in params.train.methods:
         method = METHOD_SPECS[name]
-        if tune is None:
+        if tune is None or method.finetune:
             settings = [(params.lambda1, params.lambda2)]
         else:
             lambda1s = tune.lambda1 if method.alignment else (params.lambda1,)
@@ -195,22 +200,32 @@ def run(params: Params, detector: str, fold: int) -> dict:
         "hyper": asdict(hyper), "concept_weights": [round(float(w), 6) for w in weights],
         "methods": {},
     }  # fmt: skip
-    slots = fold_slots(params, fold)
+    every = fold_slots(params, fold)
+    slots = [slot for slot in every if not slot.method.finetune]
     torch.manual_seed(params.train.seed)  # nothing should draw from it; belt and braces
-    stack = new_stack(params, slots, concepts, [train, val], device)
-    fitted = fit(stack, tensors["train"], tensors["val"], weights.to(device), hyper,
-                 fold_seed(params.train.seed, fold),
-                 desc=f"train {detector} fold {fold}: {len(slots)} heads")  # fmt: skip
-    chosen = choose_slots(slots, fitted.results)
-    szxai = chosen.get("szxai")
-    outputs = predict(fitted.stack, tensors["test"], windows_of=szxai)
-    rows = []
-    for name, index in chosen.items():
-        rows += prediction_rows(name, test, outputs["probs"][index])
-        record["methods"][name] = _method_record(
-            slots[index], fitted.results[index], test.labels, outputs["probs"][index]
-        )
-    aligned = aligned_latents(test, outputs) if szxai is not None else None
+    rows, aligned = [], None
+    if slots:
+        stack = new_stack(params, slots, concepts, [train, val], device)
+        fitted = fit(stack, tensors["train"], tensors["val"], weights.to(device), hyper,
+                     fold_seed(params.train.seed, fold),
+                     desc=f"train {detector} fold {fold}: {len(slots)} heads")  # fmt: skip
+        chosen = choose_slots(slots, fitted.results)
+        szxai = chosen.get("szxai")
+        outputs = predict(fitted.stack, tensors["test"], windows_of=szxai)
+        for name, index in chosen.items():
+            rows += prediction_rows(name, test, outputs["probs"][index])
+            record["methods"][name] = _method_record(
+                slots[index], fitted.results[index], test.labels, outputs["probs"][index]
+            )
+        aligned = aligned_latents(test, outputs) if szxai is not None else None
+    for slot in (slot for slot in every if slot.method.finetune):
+        pre = (train, test) if layer == "h_pre" else _split_pre(params, detector, folds, fold)
+        probs, result = fit_finetuned(params, detector, fold, slot, concepts, pre, weights, device)
+        rows += prediction_rows(slot.method.name, test, probs)
+        record["methods"][slot.method.name] = {
+            **_method_record(slot, result, test.labels, probs),
+            "finetune": params.train.finetune.model_dump(),
+        }
     if params.train.references:
         reference_rows, record["references"] = fit_references(
             latents_path, params, crops, [train, val], test, concepts
@@ -218,6 +233,55 @@ def run(params: Params, detector: str, fold: int) -> dict:
         rows += reference_rows
     write_fold(params.train.fold_dir(detector, fold), rows, aligned, record, concepts)
     return record
+
+
+def _split_pre(
+    params: Params, detector: str, folds: pl.DataFrame, fold: int
+) -> tuple[Crops, Crops]:
+    """The fold's training and held-out crops with ``h_pre`` as their latents."""
+    labels = read_labels(params.labels.table_path("labels"))
+    path = params.detector.latents_path(detector)
+    crops = read_crops(path, labels, set(folds["subject"]), "h_pre")
+    train, _, test = split_fold(crops, folds, fold, params.train.val_fraction, params.train.seed)
+    return train, test
+
+
+def fit_finetuned(
+    params: Params,
+    detector: str,
+    fold: int,
+    slot: Slot,
+    concepts: ConceptSpace,
+    crops: tuple[Crops, Crops],
+    weights: torch.Tensor,
+    device: torch.device,
+) -> tuple[np.ndarray, FitResult]:
+    """``szxai-ft`` on one fold: its held-out probabilities (n_test, N) and training record.
+
+    Parameters
+    ----------
+    crops : (Crops, Crops)
+        The fold's training and held-out crops with ``h_pre`` as latents (the
+        inner-validation patients, if any, are left out: no early stopping).
+    weights : Tensor, shape (N,)
+        The training fold's concept weights (as for the other methods).
+    """
+    train, test = crops
+    model = freeze(load_checkpoint(detector, params.detector.weights_path(detector), device))
+    encoder = BiLSTMEncoder(detector_bilstm(model)).to(device)
+    train_tensors = train.to_tensors(device)
+    # The untrained copy gives the detector's own h_t: the latent scaling of szxai.
+    initial = torch.cat([chunk.h for chunk in eval_chunks(train_tensors, encoder)])
+    stack = new_stack(params, [slot], concepts, [replace(train, h=initial.cpu().numpy())], device)
+    hyper, settings = hyper_from(params), params.train.finetune
+    fitted = fit(
+        stack, train_tensors, None, weights.to(device), hyper, fold_seed(params.train.seed, fold),
+        desc=f"train {detector} fold {fold}: szxai-ft", encoder=encoder,
+        encoder_lr=hyper.lr * settings.lr_scale,
+        draw=lambda crops, generator: anchored_subcrops(crops, settings.windows, generator),
+    )  # fmt: skip
+    probs = predict(fitted.stack, test.to_tensors(device), encoder=encoder)["probs"][0]
+    return probs, fitted.results[0]
 
 
 def fit_references(

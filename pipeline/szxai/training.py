@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from torch import nn
 from tqdm import tqdm
 
 from pipeline.metrics import macro_auroc
@@ -191,7 +193,7 @@ def sample_windows(batch: CropTensors, n_windows: int, generator: torch.Generato
 
 @torch.no_grad()
 def validation_losses(
-    stack: MethodStack, crops: CropTensors, terms: LossTerms
+    stack: MethodStack, crops: CropTensors, terms: LossTerms, encoder: nn.Module | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each slot's own prediction loss (L_CP) and probabilities on whole crops, in eval mode.
 
@@ -201,15 +203,22 @@ def validation_losses(
     probs : ndarray, shape (S, n, N)
     """
     stack.eval()
-    logits = torch.cat([stack.logits(stack(chunk)) for chunk in _chunks(crops)], dim=1)
+    logits = torch.cat([stack.logits(stack(chunk)) for chunk in eval_chunks(crops, encoder)], dim=1)
     losses = _prediction_losses(logits, crops.labels, terms)
     return losses.cpu().numpy(), torch.sigmoid(logits).cpu().numpy()
 
 
-def _chunks(crops: CropTensors):
+def eval_chunks(crops: CropTensors, encoder: nn.Module | None = None) -> Iterator[CropTensors]:
+    """Whole crops, EVAL_CHUNK at a time, through ``encoder`` (in eval mode) when given."""
     device = crops.h.device
+    if encoder is not None:
+        encoder.eval()
     for start in range(0, len(crops), EVAL_CHUNK):
-        yield crops.rows(torch.arange(start, min(start + EVAL_CHUNK, len(crops)), device=device))
+        chunk = crops.rows(torch.arange(start, min(start + EVAL_CHUNK, len(crops)), device=device))
+        if encoder is not None:
+            with torch.no_grad():
+                chunk = encoder(chunk)
+        yield chunk
 
 
 def fit(
@@ -220,6 +229,9 @@ def fit(
     hyper: Hyper,
     seed: int,
     desc: str | None = None,
+    encoder: nn.Module | None = None,
+    encoder_lr: float = 0.0,
+    draw: Callable[[CropTensors, torch.Generator], CropTensors] | None = None,
 ) -> StackFit:
     """Train every slot of ``stack`` at once with Adam, ``hyper.epochs`` or until early stopping.
 
@@ -249,26 +261,41 @@ def fit(
         Seeds the crop order and window draws.
     desc : str, optional
         Shows a progress bar over the epochs with this label (None: silent).
+    encoder : nn.Module, optional
+        Trained with the stack, between the crops' ``h`` and the heads
+        (``szxai-ft``'s :class:`~pipeline.szxai.finetune.BiLSTMEncoder`):
+        a map of :class:`CropTensors`, applied to every batch, validation
+        and refit chunk. Not with early stopping (it restores heads only).
+    encoder_lr : float
+        The encoder's Adam learning rate.
+    draw : callable, optional
+        ``draw(train, generator)``: the crops an epoch shows, in place of
+        ``hyper.train_windows`` random windows per crop.
 
     Returns
     -------
     StackFit
-        The stack is left in eval mode, each slot with its best weights.
+        The stack (and encoder) left in eval mode, each slot with its best weights.
     """
     generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(stack.parameters(), lr=hyper.lr)
+    groups = [{"params": list(stack.parameters()), "lr": hyper.lr}]
+    if encoder is not None:
+        groups.append({"params": list(encoder.parameters()), "lr": encoder_lr})
+    optimizer = torch.optim.Adam(groups, lr=hyper.lr)
     terms = LossTerms.of(stack, weights, hyper.tau, hyper.l2_all_layers, hyper.knbc_bounded)
     has_val = val is not None and len(val) > 0
     early_stopping = has_val and hyper.patience is not None
+    if early_stopping and encoder is not None:
+        raise ValueError("early stopping restores the heads only: train an encoder without it")
     best = _BestSlots(stack)
     histories: list[list[dict]] = [[] for _ in range(len(stack))]
     val_labels = val.labels.cpu().numpy() if has_val else None
     started = time.perf_counter()
     epochs = tqdm(range(1, hyper.epochs + 1), desc=desc, unit="epoch", disable=desc is None)
     for epoch in epochs:
-        parts = _train_epoch(stack, optimizer, train, terms, hyper, generator)
+        parts = _train_epoch(stack, optimizer, train, terms, hyper, generator, encoder, draw)
         if has_val:
-            val_loss, val_probs = validation_losses(stack, val, terms)
+            val_loss, val_probs = validation_losses(stack, val, terms, encoder)
             val_auroc = [macro_auroc(val_labels, probs) for probs in val_probs]
         else:
             val_loss, val_auroc = parts["cp"], [math.nan] * len(stack)
@@ -284,8 +311,10 @@ def fit(
     if early_stopping:
         best.restore()
     if hyper.refit_score_norm and len(train) > 1:
-        stack.refit_score_norms(_chunks(train))
+        stack.refit_score_norms(eval_chunks(train, encoder))
     stack.eval()
+    if encoder is not None:
+        encoder.eval()
     results = []
     for s, history in enumerate(histories):
         if early_stopping and np.isfinite(best.loss[s]):
@@ -353,18 +382,26 @@ def crop_batches(order: torch.Tensor, batch_crops: int) -> tuple[torch.Tensor, .
     return order.tensor_split(max(1, len(order) // batch_crops))
 
 
-def _train_epoch(stack, optimizer, train, terms, hyper, generator) -> dict[str, np.ndarray]:
+def _train_epoch(
+    stack, optimizer, train, terms, hyper, generator, encoder=None, draw=None
+) -> dict[str, np.ndarray]:
     """One pass over the training crops; the mean of each loss part per slot, shape (S,)."""
     stack.train()
+    if encoder is not None:
+        encoder.train()
     order = torch.randperm(len(train), generator=generator).to(train.h.device)
     # The windows of every crop are drawn once per epoch, before batching, so
     # that the batch size changes how crops are grouped but not what they show.
-    if hyper.train_windows is not None:
+    if draw is not None:
+        train = draw(train, generator)
+    elif hyper.train_windows is not None:
         train = sample_windows(train, hyper.train_windows, generator)
     batches = crop_batches(order, hyper.batch_crops)
     totals: dict[str, torch.Tensor] = {}
     for index in batches:
         batch = train.rows(index)
+        if encoder is not None:
+            batch = encoder(batch)
         parts = slot_losses(stack, stack(batch), batch, terms)
         optimizer.zero_grad(set_to_none=True)
         parts["loss"].sum().backward()
@@ -375,7 +412,12 @@ def _train_epoch(stack, optimizer, train, terms, hyper, generator) -> dict[str, 
 
 
 @torch.no_grad()
-def predict(stack: MethodStack, crops: CropTensors, windows_of: int | None = None) -> dict:
+def predict(
+    stack: MethodStack,
+    crops: CropTensors,
+    windows_of: int | None = None,
+    encoder: nn.Module | None = None,
+) -> dict:
     """Every slot's concept probabilities of whole crops, and optionally one slot's S_nt and h~_t.
 
     Parameters
@@ -384,6 +426,8 @@ def predict(stack: MethodStack, crops: CropTensors, windows_of: int | None = Non
     crops : CropTensors
     windows_of : int, optional
         A window-head slot whose similarities and encodings to return too.
+    encoder : nn.Module, optional
+        The one trained with the stack (:func:`fit`).
 
     Returns
     -------
@@ -393,7 +437,7 @@ def predict(stack: MethodStack, crops: CropTensors, windows_of: int | None = Non
     """
     stack.eval()
     want = windows_of is not None
-    chunks = [stack(chunk, return_encodings=want) for chunk in _chunks(crops)]
+    chunks = [stack(chunk, return_encodings=want) for chunk in eval_chunks(crops, encoder)]
     logits = torch.cat([stack.logits(outputs) for outputs in chunks], dim=1)
     result = {"probs": torch.sigmoid(logits).cpu().numpy()}
     if want:

@@ -4,9 +4,11 @@ Concept n present for a patient adds ``strength`` along direction n to that
 patient's latents: in seizure windows for seizure concepts, elsewhere for
 non-seizure ones. So a head that works must learn it, and one that is broken
 cannot, which is what the tests need. The reference rows' inputs follow suit:
-``h_pre`` (PRE_DIM) and the EEG features ``f`` (FEATURE_DIM, in
+``h_pre`` (PRE_DIM unless told) and the EEG features ``f`` (FEATURE_DIM, in
 ``features/windows-cv.parquet``) carry the same directions, ``h_random`` is
-pure noise.
+pure noise. A randomly initialised DeepSOZ's weights sit beside the latents,
+for ``szxai-ft`` (which trains the detector's BiLSTM on ``h_pre``: it needs
+``pre_dim=DeepSOZ.pre_dim``).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import torch
 
 from pipeline.config import Params
+from pipeline.detectors import DeepSOZ
 
 N_CONCEPTS = 4  # concepts 0, 1 seizure; 2, 3 non-seizure
 SEIZURE_SIDE = np.array([True, True, False, False])
@@ -31,6 +35,7 @@ def make_cohort(
     embed_dim: int = 6,
     strength: float = 3.0,
     seed: int = 0,
+    pre_dim: int = PRE_DIM,
 ) -> dict[str, Path]:
     """Write latents.parquet, features, labels.parquet, bank.parquet and folds.csv under ``root``.
 
@@ -48,7 +53,7 @@ def make_cohort(
         is_pad = np.zeros(n_windows, bool)
         is_pad[-2:] = True
         vectors = {}
-        for name, dim in (("h", latent_dim), ("h_pre", PRE_DIM), ("f", FEATURE_DIM),
+        for name, dim in (("h", latent_dim), ("h_pre", pre_dim), ("f", FEATURE_DIM),
                           ("h_random", latent_dim)):  # fmt: skip
             v = rng.normal(size=(n_windows, dim)).astype(np.float32)
             if name != "h_random":
@@ -72,11 +77,13 @@ def make_cohort(
     frame = pl.DataFrame(rows).with_columns(
         pl.col("window_index").cast(pl.Int16), pl.col("label").cast(pl.Int8),
         pl.col("p_sz").cast(pl.Float32), pl.col("h").cast(pl.Array(pl.Float32, latent_dim)),
-        pl.col("h_pre").cast(pl.Array(pl.Float32, PRE_DIM)),
+        pl.col("h_pre").cast(pl.Array(pl.Float32, pre_dim)),
         pl.col("h_random").cast(pl.Array(pl.Float32, latent_dim)),
         pl.col("f").cast(pl.Array(pl.Float32, FEATURE_DIM)),
     )  # fmt: skip
     frame.drop("f").write_parquet(paths["latents"])
+    torch.manual_seed(seed)
+    torch.save(DeepSOZ().state_dict(), paths["latents"].parent / "weights.pt")
     frame.select("crop_id", "window_index", "is_pad", "f").write_parquet(paths["features"])
     pl.DataFrame({"subject": subjects, "labels": labels.tolist(), "n_notes": [1] * n_subjects}
                  ).with_columns(pl.col("labels").cast(pl.Array(pl.Int8, N_CONCEPTS))

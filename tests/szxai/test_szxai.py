@@ -322,7 +322,7 @@ def test_szxai_learns_concepts_that_the_latents_carry(tmp_path, cohort):
 
 
 def test_run_fold_writes_the_contract_and_is_reproducible(tmp_path):
-    make_cohort(tmp_path, n_subjects=9)
+    make_cohort(tmp_path, n_subjects=9, pre_dim=DeepSOZ.pre_dim)
     params = cohort_params(tmp_path, epochs=3, patience=3)
     record = run(params, "deepsoz", 2)
     out = tmp_path / "train" / "deepsoz" / "fold2"
@@ -332,7 +332,7 @@ def test_run_fold_writes_the_contract_and_is_reproducible(tmp_path):
     assert predictions["method"].unique(maintain_order=True).to_list() == rows
     assert predictions.height == len(rows) * record["n_test_crops"]
     assert sorted(record["references"]) == sorted(REFERENCES)
-    assert record["references"]["probe-pre"]["n_inputs"] == 5
+    assert record["references"]["probe-pre"]["n_inputs"] == DeepSOZ.pre_dim
     assert len(predictions["probs"][0]) == N_CONCEPTS
     aligned = pl.read_parquet(out / "latents_aligned.parquet")
     assert aligned.height == record["n_test_crops"] * 30
