@@ -18,12 +18,10 @@ Each output appears complete or not at all.
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
-import torch
 from torch import nn
 
 from pipeline.config import COHORTS, Params
@@ -37,6 +35,7 @@ from pipeline.detectors.training import (
 from pipeline.device import resolve_device
 from pipeline.hashing import sha256_bytes
 from pipeline.io.atomic import atomic_path
+from pipeline.io.checkpoint import checkpoint_bytes
 from pipeline.io.windows import WindowFile
 
 _PREPROCESS_KEY = b"szxai.preprocess"
@@ -44,9 +43,7 @@ _PREPROCESS_KEY = b"szxai.preprocess"
 
 def save_weights(model: nn.Module, path: Path) -> str:
     """Write the model's ``state_dict`` and return the file's SHA-256."""
-    buffer = io.BytesIO()
-    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buffer)
-    data = buffer.getvalue()
+    data = checkpoint_bytes({k: v.detach().cpu() for k, v in model.state_dict().items()})
     path.write_bytes(data)
     return sha256_bytes(data)
 

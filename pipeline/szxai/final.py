@@ -18,6 +18,7 @@ import torch
 
 from pipeline.config import TrainParams
 from pipeline.io.atomic import atomic_path
+from pipeline.io.checkpoint import checkpoint_bytes
 from pipeline.szxai.data import ConceptSpace
 from pipeline.szxai.methods import METHOD_SPECS, MethodStack, Slot
 
@@ -63,8 +64,9 @@ def save_head(path: Path, stack: MethodStack, concepts: ConceptSpace, record: di
                      "seizure": torch.from_numpy(concepts.seizure.copy())},
         "record": record,
     }  # fmt: skip
+    data = checkpoint_bytes(payload)
     with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+        tmp.write_bytes(data)
 
 
 def load_head(path: str | Path, params: TrainParams, device: torch.device) -> FinalHead:

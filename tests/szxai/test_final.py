@@ -37,8 +37,10 @@ def test_final_head_sees_every_patient_and_reloads_to_the_same_predictions(
     # The cohort is learnable: the head trained on everyone separates its own patients.
     present, absent = probs[crops.labels == 1], probs[crops.labels == 0]
     assert present.mean() > absent.mean() + 0.2
-    # Same params, same head.
+    # Same params, same head, byte for byte (DVC hashes the file).
+    first_bytes = (out / HEAD_FILE).read_bytes()
     again = run(params, "deepsoz")
+    assert (out / HEAD_FILE).read_bytes() == first_bytes
     assert again["epochs_run"] == record["epochs_run"]
     reloaded = load_head(out / HEAD_FILE, params.train, torch.device("cpu"))
     again_probs = predict(reloaded.stack, crops.to_tensors(torch.device("cpu")))["probs"][0]
