@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -175,6 +176,7 @@ def test_explain_recordings_the_pipeline_never_saw(project, tmp_path):
     assert result.returncode == 0, result.stderr
     case = json.loads((out / "case.json").read_text())
     assert case["duration_s"] == pytest.approx(recording["duration_s"], abs=1)
+    assert datetime.fromisoformat(case["generated"]).tzinfo is not None  # when the user asked
     bank = pl.read_parquet(project / params.concepts.bank_path).sort("index")
     assert [c["name"] for c in case["concepts"]] == bank["name"].to_list()
     assert case["note"]["concepts"], "the note's findings and evidence are on the page"
@@ -233,6 +235,11 @@ def test_index_and_case_pages_open_in_a_browser(project, tmp_path):
     )  # fmt: skip
     assert cases.height == held_out > 0
     assert all((reports / "cases" / page).is_file() for page in cases["page"])
+    # DVC outputs: a rerun writes the same bytes (no wall-clock time on the pipeline's pages).
+    before = {path.name: path.read_bytes() for path in (reports / "cases").iterdir()}
+    assert json.loads(before[cases["page"][0].replace(".html", ".json")])["generated"] is None
+    _dvc(project, "repro", "--force", "--single-item", "cases")
+    assert {path.name: path.read_bytes() for path in (reports / "cases").iterdir()} == before
     if chromium() is None:
         pytest.skip("no chromium (make test installs it on Debian as root)")
     for page in (reports / "index.html", reports / "cases" / cases["page"][0]):

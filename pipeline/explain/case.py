@@ -114,10 +114,14 @@ def case_record(
     note: dict | None,
     provenance: dict[str, str],
     reference: list[tuple[float, float]] | None = None,
+    generated: str | None = None,
 ) -> dict:
     """The case dict of :mod:`pipeline.explain.page` (the summary sentence is made here).
 
     ``reference``: annotated seizures ``(onset_s, end_s)``, when known (held-out crops).
+    ``generated``: when the page was made (ISO 8601), for pages a user asks for;
+    None for the pipeline's pages, which are DVC outputs and must have the same
+    bytes on every run (their inputs are in ``provenance`` and dvc.lock).
     """
     order = np.argsort(-scored.probs, kind="stable")
     predicted = [concepts.names[i] for i in order if scored.probs[i] >= threshold]
@@ -127,7 +131,7 @@ def case_record(
         "recording": name, "source": source, "detector": detector,
         "duration_s": round(scored.duration_s, 3), "window_s": scored.window_s,
         "threshold": threshold,
-        "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "generated": generated,
         "provenance": provenance,
         "events": [{"onset_s": e.onset_s, "duration_s": e.duration_s,
                     "confidence": round(e.confidence, 4)} for e in events],
@@ -229,8 +233,10 @@ def explain(
     provenance = {"code": git_commit(), "head": sha256_file(head_path)[:16],
                   "detector weights": sha256_file(params.detector.weights_path(detector))[:16],
                   "missing channels": ", ".join(scored.missing) or "none"}  # fmt: skip
+    made = datetime.now(timezone.utc).isoformat(timespec="seconds")
     case = case_record(edf_path.stem, str(edf_path), detector, scored, head.concepts, events,
-                       params.evaluate.threshold, LLM(params.llm), note, provenance)  # fmt: skip
+                       params.evaluate.threshold, LLM(params.llm), note, provenance,
+                       generated=made)  # fmt: skip
     predicted = [c["name"] for c in sorted(case["concepts"], key=lambda c: -c["probability"])
                  if c["predicted"]]  # fmt: skip
     figures = case_figures(scored, events, case)

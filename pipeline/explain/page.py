@@ -15,7 +15,7 @@ Case schema
      "duration_s": float,         # recording length (s)
      "window_s": float,           # window length of p_sz (s)
      "threshold": float,          # decision threshold on p_sz and on concept probabilities
-     "generated": str,            # ISO 8601 time the page was made
+     "generated": str | None,     # ISO 8601 time the page was made (None: a pipeline page)
      "provenance": {str: str},    # e.g. code version, checkpoint hash, params hash
      "events": [{"onset_s": float, "duration_s": float, "confidence": float}],
      "concepts": [{"name": str, "side": "seizure" | "non-seizure",
@@ -158,8 +158,9 @@ def _header(case: Mapping) -> str:
         ("Duration", escape(duration_text)),
         ("Window", "—" if case.get("window_s") is None else f"{_number(case['window_s'], 1)} s"),
         ("Threshold", _number(case.get("threshold"))),
-        ("Generated", _text(case.get("generated"))),
     ]
+    if case.get("generated"):  # pipeline pages carry none: they are byte-reproducible outputs
+        rows.append(("Generated", _text(case["generated"])))
     meta = "".join(f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in rows)
     html = f'<table class="meta">{meta}</table>'
     provenance = case.get("provenance") or {}

@@ -162,6 +162,13 @@ def test_render_case_page_without_note_or_events():
     assert "r — SzXAI case report" in minimal
 
 
+def test_only_pages_a_user_asked_for_say_when_they_were_made():
+    asked = render_case_page(_case(), {})
+    pipeline_page = render_case_page({**_case(), "generated": None}, {})
+    assert "<th>Generated</th><td>2024-05-01T12:00:00+00:00</td>" in asked
+    assert "<th>Generated</th>" not in pipeline_page
+
+
 def test_write_case_round_trips(tmp_path):
     case = _case()
     json_path, html_path = write_case(tmp_path / "out" / "deep", case, {}, stem="rec")
