@@ -28,6 +28,12 @@ DeepSOZ folds 0-2 of the default seed (``docs/heads.md``, "Heads that reach the 
 - L_reg leaves out f_NN's first two layers, which feed BatchNorm and have no
   bias: the loss cannot see their scale, and penalising it only made Adam's
   steps relatively larger (:func:`~pipeline.szxai.losses.l2_penalty`);
+- L_KNBC has no temperature (``train.tau`` 1, Eq. 4 as printed; the spec's
+  0.07 let each term span ~29 nats against L_CP's ~0.3). Null on the tuning
+  seed 1 (DeepSOZ -0.008 / -0.001, where L_KNBC costs nothing), confirmed on
+  a fresh corpus seed 3 with a rule fixed first (DeepSOZ +0.046 / +0.031,
+  CNN-BLSTM +0.011 / +0.016); default seed +0.034, seed 2 +0.025. It also
+  shrank the spread over training seeds from 0.01-0.06 to ~0.003;
 - 16 crops x 16 random windows per Adam step, about ten steps per epoch,
   100 epochs, lr 0.01, lambda1 1, lambda2 0.001, no early stopping: the
   paper tunes lr, lambda1 and lambda2 and stops early on an inner split
