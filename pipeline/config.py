@@ -502,8 +502,8 @@ class TrainParams(_Section):
     hidden: int = Field(128, ge=1)
     #: Negative slope of the LeakyReLU activations.
     leaky_slope: float = Field(0.01, ge=0)
-    #: Temperature of L_KNBC (Eq. 4). 1 = Eq. 4 as printed (the paper shows no
-    #: temperature); the spec's 0.07 lost to it on three of four corpus seeds (docs/heads.md).
+    #: Temperature of L_KNBC (Eq. 4); 1 = Eq. 4 as printed. Why not the spec's
+    #: 0.07: :mod:`pipeline.szxai.methods`.
     tau: float = Field(1.0, gt=0)
     #: Share of training-fold patients held out as the inner validation split
     #: (early stopping, and the validation loss in the history); 0 = none.

@@ -101,11 +101,8 @@ def knbc_loss(
         Binary concept labels of each crop's patient.
     seizure_concepts : Tensor of bool, shape (N,)
     tau : float
-        Temperature. The paper's Eq. 4 prints none (tau = 1, the default of
-        ``train.tau``); the spec's 0.07 (SupCon's) makes each term range over
-        ~2 / tau = 29 against L_CP's ~0.3, and lost to 1 on three of four
-        corpus seeds where the alignment loss cost DeepSOZ's heads accuracy
-        (docs/heads.md).
+        Temperature; 1 (``train.tau``'s default) is Eq. 4 as printed. Why not
+        the spec's 0.07: :mod:`pipeline.szxai.methods`.
     bounded : bool
         Add the positive concept's own term to the denominator (InfoNCE's
         form): each term becomes softplus(lse_opposite - S_nt / tau) >= 0 and
