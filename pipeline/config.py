@@ -7,6 +7,7 @@ surfacing as a ``KeyError`` deep inside a stage.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Literal, get_args
@@ -35,6 +36,12 @@ COHORTS: tuple[str, ...] = get_args(Cohort)
 #: Where model files named in params must lie (a symlink is fine): the folder is
 #: a DVC dependency of the stages that read them, so replacing a file reruns them.
 MODELS_DIR = Path("models")
+
+
+def n_workers(n_jobs: int, n_items: int) -> int:
+    """Workers for ``n_items`` tasks under an ``n_jobs`` setting (0 = every core)."""
+    n = n_jobs or os.cpu_count() or 1
+    return max(1, min(n, n_items))
 
 
 class _Section(BaseModel):
@@ -164,7 +171,7 @@ class PreprocessParams(_Section):
     #: Crops cut at a seeded random position in recordings without seizures,
     #: so that detectors also see seizure-free recordings.
     background_crops: int = Field(1, ge=0)
-    #: Worker threads; 0 = all cores.
+    #: Worker threads (:func:`n_workers`); 0 = all cores.
     n_jobs: int = Field(0, ge=0)
     out_dir: Path = Path("data/processed")
 
@@ -513,6 +520,13 @@ class TrainParams(_Section):
     #: scored as well as 64 on the design folds at a third of the time (docs/heads.md).
     #: Validation and prediction always use every window.
     train_windows: int | None = Field(16, ge=1)
+    #: How the heads with attention pooling (SzXAI and its attention ablations)
+    #: draw those windows: ``p_sz`` = half of them with probability proportional
+    #: to the detector's p_sz, the weight their seizure concepts pool by, the
+    #: other half uniformly among the remaining real windows; ``uniform`` = all
+    #: uniformly. Heads that pool by average or maximum always draw uniformly,
+    #: which estimates their pooling. Why: :mod:`pipeline.szxai.methods`.
+    window_draw: Literal["uniform", "p_sz"] = "p_sz"
     #: L_reg over every Linear layer, as the paper prints it, instead of only the
     #: layers whose scale the loss can see (see pipeline.szxai.losses.l2_penalty).
     l2_all_layers: bool = False
@@ -583,6 +597,9 @@ class EvaluateParams(_Section):
     heatmap_crops: int = Field(2, ge=1)
     #: Patient bootstrap draws of the 95 % interval of each row's macro AUROC.
     bootstrap_draws: int = Field(1000, ge=10)
+    #: Worker processes drawing the case pages (:func:`n_workers`); 0 = all cores.
+    #: The pages do not depend on it.
+    n_jobs: int = Field(0, ge=0)
     reports_dir: Path = Path("reports")
 
     @property

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from pipeline.config import MODELS_DIR, DetectorParams, LLMParams, load_params
+from pipeline.config import MODELS_DIR, DetectorParams, LLMParams, load_params, n_workers
 from pipeline.registry import DETECTOR_NAMES
 from tests.helpers import REPO
 
@@ -111,3 +111,11 @@ def test_openai_backend_needs_a_server_and_a_model():
     with pytest.raises(ValidationError, match="base_url and llm.model"):
         LLMParams(backend="openai", model="x")
     assert LLMParams(backend="openai", base_url="http://127.0.0.1:8000/v1", model="m").model == "m"
+
+
+def test_n_workers_reads_zero_as_every_core_and_never_exceeds_the_tasks(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    assert n_workers(0, 10) == 4
+    assert n_workers(0, 3) == 3
+    assert n_workers(2, 10) == 2
+    assert n_workers(8, 0) == 1

@@ -42,6 +42,8 @@ SMOKE_PARAMS = {
     },
     "preprocess": {"crop_s": 60},
     "folds": {"ids": [0, 1, 2]},
+    # Case pages drawn by two worker processes (the browser test redraws them in one).
+    "evaluate": {"n_jobs": 2},
     # The smoke run checks the wiring, not the heads: a few epochs keep it well inside the timeout.
     "epochs": 5,
 }
@@ -235,9 +237,15 @@ def test_index_and_case_pages_open_in_a_browser(project, tmp_path):
     )  # fmt: skip
     assert cases.height == held_out > 0
     assert all((reports / "cases" / page).is_file() for page in cases["page"])
-    # DVC outputs: a rerun writes the same bytes (no wall-clock time on the pipeline's pages).
+    # DVC outputs: a rerun writes the same bytes (no wall-clock time on the pipeline's pages),
+    # whether the pages are drawn by worker processes (n_jobs 2, one per fold) or in one.
     before = {path.name: path.read_bytes() for path in (reports / "cases").iterdir()}
     assert json.loads(before[cases["page"][0].replace(".html", ".json")])["generated"] is None
+    params_file = project / "params.yaml"
+    params = yaml.safe_load(params_file.read_text())
+    assert params["evaluate"]["n_jobs"] == 2
+    params["evaluate"]["n_jobs"] = 1
+    params_file.write_text(yaml.safe_dump(params))
     _dvc(project, "repro", "--force", "--single-item", "cases")
     assert {path.name: path.read_bytes() for path in (reports / "cases").iterdir()} == before
     if chromium() is None:

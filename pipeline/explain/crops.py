@@ -9,20 +9,23 @@ excerpts are read again from the recording (µV, the crop's 600 s).
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from pipeline.config import Params
+from pipeline.config import Params, n_workers
 from pipeline.evaluate.events import detect_events, true_runs
 from pipeline.explain.case import Excerpts, case_figures, case_record, evidence_concepts
 from pipeline.explain.page import write_case
 from pipeline.explain.recording import ScoredRecording
 from pipeline.io.edf import read_edf
 from pipeline.szxai.data import PREDICTIONS_FILE, read_concepts
+from pipeline.text.llm import LLM
 
 #: The method whose crops are explained (the one with window similarities).
 CASE_METHOD = "szxai"
@@ -82,8 +85,47 @@ def crop_recording(
     )  # fmt: skip
 
 
-def crop_pages(params: Params, detector: str, out_dir: Path, llm) -> Iterator[CropCase]:
-    """Write the case page of every held-out crop of ``detector``; yield each as it is done."""
+def crop_pages(
+    params: Params, detector: str, out_dir: Path, llm, n_jobs: int = 1
+) -> Iterator[CropCase]:
+    """Write the case page of every held-out crop of ``detector``; yield them in fold order.
+
+    Parameters
+    ----------
+    params : Params
+    detector : str
+    out_dir : Path
+        Where the pages go.
+    llm : LLM
+        Writes the summaries of the pages drawn in this process (``n_jobs`` 1).
+    n_jobs : int
+        Worker processes (:func:`~pipeline.config.n_workers`: 0 = every core),
+        one fold at a time each, every one with its own LLM (loaded on its first
+        uncached call). Processes, not threads: matplotlib holds the GIL while it
+        draws, and drawing is most of a page's time. The pages are the same
+        whatever the number.
+    """
+    folds = list(params.folds.ids)
+    workers = n_workers(n_jobs, len(folds))
+    if workers == 1:
+        for fold in folds:
+            yield from fold_pages(params, detector, out_dir, llm, fold)
+        return
+    # spawn: a forked child would inherit the parent's threads and any loaded model.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        jobs = [pool.submit(_fold_pages_in_worker, params, detector, out_dir, fold)
+                for fold in folds]  # fmt: skip
+        for job in jobs:
+            yield from job.result()
+
+
+def _fold_pages_in_worker(params: Params, detector: str, out_dir: Path, fold: int) -> list:
+    return list(fold_pages(params, detector, out_dir, LLM(params.llm), fold))
+
+
+def fold_pages(params: Params, detector: str, out_dir: Path, llm, fold: int) -> Iterator[CropCase]:
+    """Write the case page of every crop that fold ``fold`` held out; yield each as it is done."""
     concepts = read_concepts(params.concepts.bank_path)
     crops = pl.read_parquet(params.preprocess.out_dir / "crops.parquet").join(
         pl.read_parquet(params.ingest.manifest_path, columns=["recording_id", "edf_path"]),
@@ -91,29 +133,26 @@ def crop_pages(params: Params, detector: str, out_dir: Path, llm) -> Iterator[Cr
     )  # fmt: skip
     evidence = pl.read_parquet(params.labels.table_path("evidence"))
     window_s = float(params.preprocess.window_s)
-    for fold in params.folds.ids:
-        fold_dir = params.train.fold_dir(detector, fold)
-        aligned = pl.read_parquet(fold_dir / "latents_aligned.parquet").filter(~pl.col("is_pad"))
-        predictions = pl.read_parquet(fold_dir / PREDICTIONS_FILE).filter(
-            pl.col("method") == CASE_METHOD
-        )
-        by_crop = aligned.sort("crop_id", "window_index").group_by("crop_id", maintain_order=True)
-        for (crop_id,), windows in by_crop:
-            meta = crops.filter(pl.col("crop_id") == crop_id).row(0, named=True)
-            probs = np.asarray(predictions.filter(pl.col("crop_id") == crop_id)["probs"][0])
-            scored = crop_recording(windows, probs, meta["edf_path"], meta["start_s"], params)
-            events = detect_events(scored.p_sz, window_s, params.events)
-            starts, ends = true_runs(windows["label"].to_numpy() == 1)
-            reference = [(a * window_s, b * window_s) for a, b in zip(starts, ends, strict=True)]
-            provenance = {"fold": f"{fold} (held this patient out)", "method": CASE_METHOD,
-                          "crop": f"{meta['start_s']} s into {meta['recording_id']}"}  # fmt: skip
-            note = note_concepts(evidence, meta["subject"], concepts.names)
-            case = case_record(
-                crop_id, meta["edf_path"], detector, scored, concepts, events,
-                params.evaluate.threshold, llm, note, provenance, reference,
-            )  # fmt: skip
-            figures = case_figures(scored, events, case, CROP_EXCERPTS)
-            _, html = write_case(out_dir, case, figures, stem=crop_id)
-            yield CropCase(
-                crop_id, meta["subject"], fold, html, len(events), case["summary_source"]
-            )
+    fold_dir = params.train.fold_dir(detector, fold)
+    aligned = pl.read_parquet(fold_dir / "latents_aligned.parquet").filter(~pl.col("is_pad"))
+    predictions = pl.read_parquet(fold_dir / PREDICTIONS_FILE).filter(
+        pl.col("method") == CASE_METHOD
+    )
+    by_crop = aligned.sort("crop_id", "window_index").group_by("crop_id", maintain_order=True)
+    for (crop_id,), windows in by_crop:
+        meta = crops.filter(pl.col("crop_id") == crop_id).row(0, named=True)
+        probs = np.asarray(predictions.filter(pl.col("crop_id") == crop_id)["probs"][0])
+        scored = crop_recording(windows, probs, meta["edf_path"], meta["start_s"], params)
+        events = detect_events(scored.p_sz, window_s, params.events)
+        starts, ends = true_runs(windows["label"].to_numpy() == 1)
+        reference = [(a * window_s, b * window_s) for a, b in zip(starts, ends, strict=True)]
+        provenance = {"fold": f"{fold} (held this patient out)", "method": CASE_METHOD,
+                      "crop": f"{meta['start_s']} s into {meta['recording_id']}"}  # fmt: skip
+        note = note_concepts(evidence, meta["subject"], concepts.names)
+        case = case_record(
+            crop_id, meta["edf_path"], detector, scored, concepts, events,
+            params.evaluate.threshold, llm, note, provenance, reference,
+        )  # fmt: skip
+        figures = case_figures(scored, events, case, CROP_EXCERPTS)
+        _, html = write_case(out_dir, case, figures, stem=crop_id)
+        yield CropCase(crop_id, meta["subject"], fold, html, len(events), case["summary_source"])

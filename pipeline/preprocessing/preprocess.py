@@ -24,7 +24,6 @@ The preprocessing parameters are stored in each file's schema metadata under
 
 from __future__ import annotations
 
-import os
 import zlib
 from collections import deque
 from collections.abc import Iterator
@@ -39,7 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from pipeline.config import COHORTS, PreprocessParams
+from pipeline.config import COHORTS, PreprocessParams, n_workers
 from pipeline.io.atomic import atomic_path
 from pipeline.io.edf import read_edf
 from pipeline.io.windows import METADATA_KEY, params_metadata, window_schema
@@ -204,11 +203,6 @@ def crop_summary(crop: Crop) -> dict:
     }
 
 
-def _n_workers(n_jobs: int, n_items: int) -> int:
-    n = n_jobs or os.cpu_count() or 1
-    return max(1, min(n, n_items))
-
-
 def iter_preprocessed(
     recordings: list[Recording], params: PreprocessParams, seed: int
 ) -> Iterator[list[Crop]]:
@@ -217,8 +211,8 @@ def iter_preprocessed(
     At most two recordings per worker are in flight, so memory stays bounded
     however large the corpus and however slow the consumer.
     """
-    n_workers = _n_workers(params.n_jobs, len(recordings))
-    if n_workers == 1:
+    workers = n_workers(params.n_jobs, len(recordings))
+    if workers == 1:
         for rec in recordings:
             yield preprocess_recording(rec, params, seed)
         return
@@ -226,10 +220,10 @@ def iter_preprocessed(
     # numpy/scipy with the GIL released, so threads use every core, and the
     # ~9 MB of windows per crop never has to be pickled to a parent process
     # (that transfer cost a process pool a third of its wall time).
-    with ThreadPoolExecutor(n_workers) as pool:
+    with ThreadPoolExecutor(workers) as pool:
         tasks = iter(recordings)
         in_flight: deque = deque()
-        for rec in islice(tasks, 2 * n_workers):
+        for rec in islice(tasks, 2 * workers):
             in_flight.append(pool.submit(preprocess_recording, rec, params, seed))
         while in_flight:
             crops = in_flight.popleft().result()

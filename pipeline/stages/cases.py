@@ -25,11 +25,11 @@ def run(params: Params) -> pl.DataFrame:
     out = cases_dir(params.evaluate.reports_dir)
     with atomic_path(out) as tmp:
         tmp.mkdir(parents=True)
+        pages = crop_pages(params, CASE_DETECTOR, tmp, llm, params.evaluate.n_jobs)
         rows = [
             {"crop_id": c.crop_id, "subject": c.subject, "fold": c.fold,
              "page": c.html.name, "events": c.n_events, "summary": c.summary_source}
-            for c in tqdm(crop_pages(params, CASE_DETECTOR, tmp, llm), desc="case pages",
-                          unit="page")
+            for c in tqdm(pages, desc="case pages", unit="page")
         ]  # fmt: skip
         table = pl.DataFrame(rows).sort("fold", "crop_id")
         table.write_csv(tmp / CASES_TABLE)

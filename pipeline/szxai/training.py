@@ -133,9 +133,15 @@ class LossTerms:
 
 
 def slot_losses(
-    stack: MethodStack, outputs: list[HeadOutput], batch: CropTensors, terms: LossTerms
+    stack: MethodStack,
+    outputs: list[HeadOutput],
+    batch: CropTensors | dict[str, CropTensors],
+    terms: LossTerms,
 ) -> dict[str, torch.Tensor]:
     """L = L_CP + lambda1 L_KNBC + lambda2 L_reg of every slot on one batch.
+
+    ``batch`` as :meth:`MethodStack.forward` takes it (one set of crops, or
+    the same crops per window draw).
 
     Returns
     -------
@@ -143,13 +149,15 @@ def slot_losses(
         ``loss`` (summed over slots and minimised), ``cp``, ``knbc`` (0
         without alignment) and ``reg``.
     """
-    cp = _prediction_losses(stack.logits(outputs), batch.labels, terms)
+    labels = stack.group_batch(batch, 0).labels  # the same crops in every draw
+    cp = _prediction_losses(stack.logits(outputs), labels, terms)
     knbc, reg = torch.zeros_like(cp), torch.zeros_like(cp)
     for g, (group, output) in enumerate(zip(stack.groups, outputs, strict=True)):
         index = stack.group_rows(g)
         reg = reg.index_add(0, index, l2_penalty(group, terms.l2_all_layers))
         if output.similarity is not None and bool(terms.lambda1[index].any()):
-            term = knbc_loss(output.similarity, batch.seizure, batch.mask, batch.labels,
+            shown = stack.group_batch(batch, g)
+            term = knbc_loss(output.similarity, shown.seizure, shown.mask, labels,
                              group.seizure_concepts, terms.tau, terms.knbc_bounded)  # fmt: skip
             knbc = knbc.index_add(0, index, term)
     knbc = torch.where(terms.lambda1 > 0, knbc, 0.0)  # a group's slots without alignment
@@ -189,6 +197,51 @@ def sample_windows(batch: CropTensors, n_windows: int, generator: torch.Generato
     keys = keys.masked_fill(~batch.mask, 2.0)  # real windows have keys < 1: drawn first
     index = keys.topk(n_windows, dim=1, largest=False).indices.sort(dim=1).values
     return batch.windows(index)
+
+
+def sample_windows_by_p_sz(
+    batch: CropTensors, n_windows: int, generator: torch.Generator
+) -> CropTensors:
+    """Per crop, K real windows: K // 2 drawn with probability proportional to p_sz, the rest
+    uniformly among the other real windows (without replacement, in time order).
+
+    Attention pooling weighs a seizure concept's window scores by p_sz; a
+    seizure is 1-20 % of a 600-window crop, so K uniform draws often hold
+    no seizure window, and the pooled seizure scores train on background.
+    The p_sz-weighted half (Gumbel top-k on log p_sz) brings the crop's seizure
+    windows in; the uniform half keeps the rest of the crop, which the
+    non-seizure concepts pool by 1 - p_sz.
+
+    Parameters
+    ----------
+    batch : CropTensors
+        B crops of T windows.
+    n_windows : int
+        K; when K >= T the batch is returned unchanged.
+    generator : torch.Generator
+        CPU generator (the draw is the same on every device).
+
+    Returns
+    -------
+    CropTensors
+        B crops of K windows; a crop with fewer than K real windows keeps
+        padding, still masked.
+    """
+    n_time = batch.mask.shape[1]
+    if n_windows >= n_time:
+        return batch
+    device = batch.mask.device
+    uniform = torch.rand(batch.mask.shape, generator=generator).to(device)
+    gumbel = -torch.log(-torch.log(torch.rand(batch.mask.shape, generator=generator)
+                                   .clamp(1e-12, 1 - 1e-7))).to(device)  # fmt: skip
+    by_p_sz = n_windows // 2
+    keys = (batch.p_sz.clamp(min=1e-6).log() + gumbel).masked_fill(~batch.mask, -math.inf)
+    first = keys.topk(by_p_sz, dim=1).indices
+    taken = torch.zeros_like(batch.mask).scatter(1, first, True)
+    # Real windows not yet drawn have keys < 1: drawn first, then padding, then repeats.
+    rest_keys = uniform.masked_fill(~batch.mask, 2.0).masked_fill(taken, 3.0)
+    rest = rest_keys.topk(n_windows - by_p_sz, dim=1, largest=False).indices
+    return batch.windows(torch.cat([first, rest], dim=1).sort(dim=1).values)
 
 
 @torch.no_grad()
@@ -278,6 +331,9 @@ def fit(
         The stack (and encoder) left in eval mode, each slot with its best weights.
     """
     generator = torch.Generator().manual_seed(seed)
+    draw_generator = torch.Generator().manual_seed(
+        int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
+    )
     groups = [{"params": list(stack.parameters()), "lr": hyper.lr}]
     if encoder is not None:
         groups.append({"params": list(encoder.parameters()), "lr": encoder_lr})
@@ -293,7 +349,8 @@ def fit(
     started = time.perf_counter()
     epochs = tqdm(range(1, hyper.epochs + 1), desc=desc, unit="epoch", disable=desc is None)
     for epoch in epochs:
-        parts = _train_epoch(stack, optimizer, train, terms, hyper, generator, encoder, draw)
+        parts = _train_epoch(stack, optimizer, train, terms, hyper, generator, draw_generator,
+                             encoder, draw)  # fmt: skip
         if has_val:
             val_loss, val_probs = validation_losses(stack, val, terms, encoder)
             val_auroc = [macro_auroc(val_labels, probs) for probs in val_probs]
@@ -382,26 +439,47 @@ def crop_batches(order: torch.Tensor, batch_crops: int) -> tuple[torch.Tensor, .
     return order.tensor_split(max(1, len(order) // batch_crops))
 
 
+def _epoch_windows(
+    stack: MethodStack,
+    train: CropTensors,
+    hyper: Hyper,
+    generator: torch.Generator,
+    draw_generator: torch.Generator,
+    draw: Callable[[CropTensors, torch.Generator], CropTensors] | None,
+) -> dict[str, CropTensors]:
+    """The training crops as each window draw of ``stack`` shows them this epoch.
+
+    The windows of every crop are drawn once per epoch, before batching, so
+    that the batch size changes how crops are grouped but not what they show.
+    The uniform draw is made even when no slot uses it and the p_sz draw has a
+    generator of its own, so each slot sees the same windows whatever is stacked
+    with it.
+    """
+    if draw is not None:
+        return dict.fromkeys(stack.draws, draw(train, generator))
+    if hyper.train_windows is None:
+        return dict.fromkeys(stack.draws, train)
+    shown = {"uniform": sample_windows(train, hyper.train_windows, generator)}
+    if "p_sz" in stack.draws:
+        shown["p_sz"] = sample_windows_by_p_sz(train, hyper.train_windows, draw_generator)
+    return shown
+
+
 def _train_epoch(
-    stack, optimizer, train, terms, hyper, generator, encoder=None, draw=None
+    stack, optimizer, train, terms, hyper, generator, draw_generator, encoder=None, draw=None
 ) -> dict[str, np.ndarray]:
     """One pass over the training crops; the mean of each loss part per slot, shape (S,)."""
     stack.train()
     if encoder is not None:
         encoder.train()
     order = torch.randperm(len(train), generator=generator).to(train.h.device)
-    # The windows of every crop are drawn once per epoch, before batching, so
-    # that the batch size changes how crops are grouped but not what they show.
-    if draw is not None:
-        train = draw(train, generator)
-    elif hyper.train_windows is not None:
-        train = sample_windows(train, hyper.train_windows, generator)
+    shown = _epoch_windows(stack, train, hyper, generator, draw_generator, draw)
     batches = crop_batches(order, hyper.batch_crops)
     totals: dict[str, torch.Tensor] = {}
     for index in batches:
-        batch = train.rows(index)
+        batch = {name: crops.rows(index) for name, crops in shown.items()}
         if encoder is not None:
-            batch = encoder(batch)
+            batch = {name: encoder(crops) for name, crops in batch.items()}
         parts = slot_losses(stack, stack(batch), batch, terms)
         optimizer.zero_grad(set_to_none=True)
         parts["loss"].sum().backward()

@@ -36,6 +36,7 @@ from pipeline.szxai.training import (
     fit,
     predict,
     sample_windows,
+    sample_windows_by_p_sz,
     validation_losses,
 )
 from tests.helpers.szxai import N_CONCEPTS, SEIZURE_SIDE, cohort_params, make_cohort
@@ -244,7 +245,7 @@ def test_every_method_maps_padded_crops_to_one_logit_per_concept(tmp_path, name)
 def test_l2_penalty_sums_squared_linear_weights_of_the_layers_whose_scale_counts(tmp_path):
     paths = make_cohort(tmp_path, n_subjects=3)
     concepts = read_concepts(paths["bank"])
-    model = stack_of(["szxai", "szxai-avg", "patricio"], concepts, cohort_params(tmp_path))
+    model = stack_of(["szxai", "szxai-nal", "patricio"], concepts, cohort_params(tmp_path))
     heads, patricio = model.groups
     layers = [*heads.encoder.linears, heads.concept_layer]
     assert len(layers) == 4  # f_NN's three Linear layers and the concept layer
@@ -277,6 +278,29 @@ def test_window_sampling_draws_distinct_real_windows():
     for b in range(4):
         rows = {tuple(r) for r in sampled.h[b].tolist()}
         assert len(rows) == 6 and rows <= {tuple(r) for r in batch.h[b][batch.mask[b]].tolist()}
+
+
+def test_p_sz_draw_takes_half_its_windows_where_p_sz_is_high_and_the_rest_uniformly():
+    rng = np.random.default_rng(3)
+    batch = _batch(rng, n=2, t=200, pad_last=50)
+    p_sz = torch.full((2, 200), 1e-6)
+    p_sz[:, 40:45] = 0.95  # a 5-window seizure in each crop (crop 0's padding starts at 150)
+    p_sz[0, 160:] = 1.0  # padding is never drawn, however high its p_sz
+    batch = dataclasses.replace(batch, p_sz=p_sz, h=torch.arange(400.0).reshape(2, 200, 1))
+    seizure_draws, draws = 0, 0
+    for seed in range(20):
+        sampled = sample_windows_by_p_sz(batch, 8, torch.Generator().manual_seed(seed))
+        assert sampled.h.shape == (2, 8, 1) and sampled.mask.all()
+        index = sampled.h[..., 0].long() % 200  # window index of every draw
+        assert (index.diff(dim=1) > 0).all()  # distinct, in time order
+        assert (index[0] < 150).all()
+        in_seizure = ((index >= 40) & (index < 45)).sum(dim=1)
+        assert (in_seizure >= 4).all()  # the p_sz half lands on the seizure (odds 1e-6 / 0.95)
+        seizure_draws += int(in_seizure.sum())
+        draws += index.numel()
+    uniform = sample_windows(batch, 8, torch.Generator().manual_seed(0)).h[..., 0].long() % 200
+    assert ((uniform >= 40) & (uniform < 45)).sum() <= 2  # a uniform draw mostly misses it
+    assert seizure_draws / draws < 0.6  # the other half stays spread over the crop
 
 
 def test_detector_stays_frozen_while_the_head_trains(tmp_path):
@@ -564,7 +588,7 @@ def test_refitting_the_score_norm_standardises_whole_training_crops_and_touches_
     stack(train)
     for hook in hooks:
         hook.remove()
-    assert len(seen) == len(heads) == 2
+    assert len(seen) == len(heads) == 3  # szxai (p_sz draw), szxai-max (uniform draw), yan
     for head, normalised in zip(heads, seen, strict=True):
         var, mean = torch.var_mean(normalised, dim=1, keepdim=True, correction=1)
         running = head.score_norm.running_var
