@@ -210,22 +210,8 @@ def sample_windows_by_p_sz(
     no seizure window, and the pooled seizure scores train on background.
     The p_sz-weighted half (Gumbel top-k on log p_sz) brings the crop's seizure
     windows in; the uniform half keeps the rest of the crop, which the
-    non-seizure concepts pool by 1 - p_sz.
-
-    Parameters
-    ----------
-    batch : CropTensors
-        B crops of T windows.
-    n_windows : int
-        K; when K >= T the batch is returned unchanged.
-    generator : torch.Generator
-        CPU generator (the draw is the same on every device).
-
-    Returns
-    -------
-    CropTensors
-        B crops of K windows; a crop with fewer than K real windows keeps
-        padding, still masked.
+    non-seizure concepts pool by 1 - p_sz. Parameters and result as
+    :func:`sample_windows`.
     """
     n_time = batch.mask.shape[1]
     if n_windows >= n_time:
