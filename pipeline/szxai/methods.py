@@ -270,10 +270,13 @@ class MethodStack(nn.Module):
         unchanged while the scaling is the identity); padding windows never
         reach a window-level layer.
         """
-        return [
-            group(self._standardised(self.group_batch(batch, g)), return_encodings)
-            for g, group in enumerate(self.groups)
-        ]
+        # Each set of crops is standardised once, however many groups read it.
+        if isinstance(batch, dict):
+            batch = {name: self._standardised(crops) for name, crops in batch.items()}
+        else:
+            batch = self._standardised(batch)
+        return [group(self.group_batch(batch, g), return_encodings)
+                for g, group in enumerate(self.groups)]  # fmt: skip
 
     @torch.no_grad()
     def refit_score_norms(self, chunks: Iterable[CropTensors]) -> None:

@@ -437,9 +437,9 @@ def _epoch_windows(
 
     The windows of every crop are drawn once per epoch, before batching, so
     that the batch size changes how crops are grouped but not what they show.
-    The uniform draw is made even when no slot uses it and the p_sz draw has a
-    generator of its own, so each slot sees the same windows whatever is stacked
-    with it.
+    The uniform draw is made even when no slot uses it (and then dropped) and
+    the p_sz draw has a generator of its own, so each slot sees the same
+    windows whatever is stacked with it.
     """
     if draw is not None:
         return dict.fromkeys(stack.draws, draw(train, generator))
@@ -448,7 +448,7 @@ def _epoch_windows(
     shown = {"uniform": sample_windows(train, hyper.train_windows, generator)}
     if "p_sz" in stack.draws:
         shown["p_sz"] = sample_windows_by_p_sz(train, hyper.train_windows, draw_generator)
-    return shown
+    return {name: crops for name, crops in shown.items() if name in stack.draws}
 
 
 def _train_epoch(
