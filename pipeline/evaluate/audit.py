@@ -1,6 +1,6 @@
 """Audit of the synthetic corpus (spec section 11): can a shortcut give the concepts away?
 
-Five checks, all against the hidden truth of the cv cohort:
+Six checks, all against the hidden truth of the cv cohort:
 
 - **Nuisance AUROC** per concept: how well recording duration, number of
   seizures, sampling rate, montage and the patient's ictal amplitude ratio
@@ -8,6 +8,11 @@ Five checks, all against the hidden truth of the cv cohort:
   nuisance does not give the concept away. ``high amplitude`` against the
   ictal ratio is reported too, but the ratio is drawn before the concept's own
   gain, so it stays a nuisance there as well.
+- **The same in the generator's population**: :data:`POPULATION` cv patients
+  drawn from the generator's own streams without their signals (the cohort's
+  patients first), with patient-bootstrap intervals. The cohort's ~90 patients
+  put a chance AUROC anywhere in about 0.35-0.65; the population shows whether
+  the generator itself lets a nuisance give a concept away.
 - **Detector sensitivity per seizure type**: the share of each type's seizure
   windows with p_sz >= 0.5, and the window AUROC of that type's seizure
   windows against all background windows, per frozen detector.
@@ -36,13 +41,14 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
-from pipeline.config import Params, PreprocessParams
+from pipeline.config import Params, PreprocessParams, SynthParams
 from pipeline.io.edf import read_edf
 from pipeline.metrics import per_concept_auroc
 from pipeline.preprocessing.features import extract_features
 from pipeline.preprocessing.preprocess import preprocess_corpus
 from pipeline.registry import CONTROL_CONCEPTS, DETECTOR_NAMES, REFERENCE_CONCEPTS
 from pipeline.signal.filters import resample_bandpass
+from pipeline.synth.corpus import cohort_layouts, planted_concepts
 from pipeline.szxai.data import Crops, read_concepts, read_crops, read_labels
 from pipeline.szxai.references import fold_aurocs, pool_file, window_weights
 
@@ -51,6 +57,10 @@ NO_CLIP_STD = 1e6
 NUISANCES = ("recording duration", "number of seizures", "sampling rate", "montage", "ictal rms")
 #: Permutation draws of the null distribution of an AUROC.
 N_PERMUTATIONS = 1000
+#: cv patients drawn from the generator (plans only, no signal) for the population audit.
+POPULATION = 5000
+#: Patient-bootstrap draws of the population AUROCs' intervals.
+POPULATION_DRAWS = 200
 
 
 def read_truth(path: str | Path) -> dict:
@@ -76,17 +86,94 @@ def nuisance_table(truth: dict) -> tuple[list[str], np.ndarray, np.ndarray]:
             continue
         recs = recordings[patient["subject"]]
         subjects.append(patient["subject"])
-        values.append(
-            [
-                np.mean([r["duration_s"] for r in recs]),
-                patient["n_seizures"],
-                patient["sfreq"],
-                float(patient["montage"] == "02_tcp_le"),
-                patient["traits"]["ictal_ratio"],
-            ]
-        )
+        values.append(nuisance_row([r["duration_s"] for r in recs], patient["n_seizures"],
+                                   patient["sfreq"], patient["montage"],
+                                   patient["traits"]["ictal_ratio"]))  # fmt: skip
         labels.append(patient["planted_bits"])
     return subjects, np.asarray(values, float), np.asarray(labels, int)
+
+
+def nuisance_row(
+    durations_s: list[float], n_seizures: int, sfreq: float, montage: str, ictal_ratio: float
+) -> list[float]:
+    """One patient's :data:`NUISANCES`: mean recording duration (s), number of seizures,
+    sampling rate (Hz), montage (1 = linked ears) and ictal rms ratio."""
+    return [float(np.mean(durations_s)), float(n_seizures), float(sfreq),
+            float(montage == "02_tcp_le"), float(ictal_ratio)]  # fmt: skip
+
+
+def population_nuisances(
+    params: SynthParams, seed: int, n: int = POPULATION
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nuisances and planted concepts of ``n`` cv patients of the generator, signals not drawn.
+
+    The first ``params.n_cv`` are the corpus' own cv patients; the rest come from
+    the same streams (:func:`pipeline.synth.corpus.cohort_layouts`). What a
+    nuisance gives away in this population is a property of the generator; the
+    cv cohort's own AUROCs are a sample of about 90 patients from it.
+
+    Returns
+    -------
+    values : ndarray, shape (n, len(NUISANCES))
+    labels : ndarray of int, shape (n, len(REFERENCE_CONCEPTS))
+    """
+    values, labels = [], []
+    for layout in cohort_layouts(params, seed, "cv", n):
+        planted = set(planted_concepts(layout.plan, layout.n_seizures))
+        values.append(nuisance_row([r.duration_s for r in layout.recordings], layout.n_seizures,
+                                   layout.sfreq, layout.montage,
+                                   layout.plan.traits.ictal_ratio))  # fmt: skip
+        labels.append([int(c in planted) for c in REFERENCE_CONCEPTS])
+    return np.asarray(values, float), np.asarray(labels, int)
+
+
+def population_aurocs(
+    values: np.ndarray, labels: np.ndarray, seed: int, n_draws: int = POPULATION_DRAWS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """AUROC of each nuisance for each concept, with a 95 % patient-bootstrap interval.
+
+    The bootstrap (not a normal approximation) because most nuisances are
+    heavily tied (montage and sampling rate take two values).
+
+    Returns
+    -------
+    auroc, low, high : ndarray, shape (n_concepts, n_nuisances)
+    """
+    rng = np.random.default_rng(seed)
+    n = len(values)
+
+    def aurocs(rows: np.ndarray) -> np.ndarray:
+        y, x = labels[rows], values[rows]
+        return np.stack([per_concept_auroc(y, np.repeat(x[:, [j]], y.shape[1], axis=1))
+                         for j in range(x.shape[1])], axis=1)  # fmt: skip
+
+    draws = np.stack([aurocs(rng.integers(0, n, n)) for _ in range(n_draws)])
+    low, high = np.nanpercentile(draws, [2.5, 97.5], axis=0)
+    return aurocs(np.arange(n)), low, high
+
+
+def population_summary(
+    names: list[str], auroc: np.ndarray, low: np.ndarray, high: np.ndarray, n: int
+) -> dict:
+    """JSON-ready block of :func:`population_aurocs`, with the largest distance from 0.5."""
+    finite = ~np.isnan(auroc)
+    distance = np.where(finite, np.abs(auroc - 0.5), -1.0)
+    worst = np.unravel_index(int(np.argmax(distance)), auroc.shape)
+    excludes = finite & ((low > 0.5) | (high < 0.5))
+    return {
+        "patients": n,
+        "auroc": {name: {nu: _round(auroc[i, j]) for j, nu in enumerate(NUISANCES)}
+                  for i, name in enumerate(names)},
+        "interval": {name: {nu: [_round(low[i, j]), _round(high[i, j])]
+                            for j, nu in enumerate(NUISANCES)}
+                     for i, name in enumerate(names)},
+        "worst": {"concept": names[worst[0]], "nuisance": NUISANCES[worst[1]],
+                  "auroc": _round(auroc[worst]), "low": _round(low[worst]),
+                  "high": _round(high[worst])},
+        "n_pairs": int(finite.sum()),
+        "n_outside_0.4_0.6": int((finite & ((auroc > 0.6) | (auroc < 0.4))).sum()),
+        "n_interval_excludes_0.5": int(excludes.sum()),
+    }  # fmt: skip
 
 
 def nuisance_aurocs(
@@ -257,6 +344,8 @@ def render_audit(report: dict) -> str:
             cells.append("n/a" if value is None else f"{value:.2f}{mark}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", "\\* above the 95th percentile of the permutation null.", ""]
+    if report.get("population"):
+        lines += _population_lines(report["population"])
     lines += ["## Frozen detectors per seizure type", "",
               "Sensitivity: share of the type's seizure windows with p_sz >= 0.5; AUROC: the "
               "type's seizure windows against all background windows.", "",
@@ -305,6 +394,35 @@ def render_audit(report: dict) -> str:
             lines.append(f"| {name} | {'n/a' if on is None else f'{on:.2f}'} | "
                          f"{'n/a' if off is None else f'{off:.2f}'} |")  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+def _population_lines(pop: dict) -> list[str]:
+    """The population block of :func:`render_audit`."""
+    w = pop["worst"]
+    lines = [
+        "## Nuisance AUROC in the generator's population", "",
+        f"{pop['patients']} cv patients drawn from the generator's own streams (their plans "
+        "only, no signal; the first of them are the cv cohort above, the rest more of the same "
+        "population). An AUROC here is what the generator gives away; the table above is a "
+        "sample of one cohort from it, whose spread is mostly chance. 95 % patient-bootstrap "
+        "intervals.", "",
+        f"Farthest from 0.5: {w['concept']} x {w['nuisance']}, {w['auroc']} "
+        f"[{w['low']}, {w['high']}]; {pop['n_outside_0.4_0.6']} of {pop['n_pairs']} pairs "
+        f"outside [0.4, 0.6]; {pop['n_interval_excludes_0.5']} intervals exclude 0.5 (about "
+        f"{round(0.05 * pop['n_pairs'])} would by chance alone, fewer than that if the concepts "
+        "were independent of each other, which they are not).", "",
+        "| concept | " + " | ".join(NUISANCES) + " |",
+        "| --- |" + " --- |" * len(NUISANCES),
+    ]  # fmt: skip
+    for name, row in pop["auroc"].items():
+        cells = []
+        for nuisance in NUISANCES:
+            low, high = pop["interval"][name][nuisance]
+            value = row[nuisance]
+            mark = "" if value is None or low is None or low <= 0.5 <= high else " \u2020"
+            cells.append("n/a" if value is None else f"{value:.3f}{mark}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return [*lines, "", "\u2020 the interval excludes 0.5.", ""]
 
 
 def cv_crops(
@@ -445,8 +563,12 @@ def run_audit(params: Params, with_clip_comparison: bool = True) -> dict:
     truth = read_truth(params.synth.truth_path)
     _, values, labels = nuisance_table(truth)
     auroc, null95 = nuisance_aurocs(values, labels, params.seed)
+    population, concepts = population_nuisances(params.synth, params.seed), list(REFERENCE_CONCEPTS)
     report = {
-        "nuisance": nuisance_summary(list(REFERENCE_CONCEPTS), auroc, null95),
+        "nuisance": nuisance_summary(concepts, auroc, null95),
+        "population": population_summary(
+            concepts, *population_aurocs(*population, params.seed), len(population[0])
+        ),
         "detectors": {},
         "clip_std": params.preprocess.clip_std,
         "clipped": clipped_fraction_by_type(truth, params.data.root, params.preprocess),

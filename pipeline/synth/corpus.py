@@ -19,6 +19,7 @@ dates are drawn from the seed).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -254,27 +255,51 @@ def note_facts(plan: PatientPlan) -> NoteFacts:
     )
 
 
-def _generate_patient(
-    params: SynthParams,
-    root: Path,
-    seed: int,
-    cohort: str,
-    index: int,
-    primary: str,
-    hfo: bool,
-    subject: str,
-) -> tuple[dict, list[dict]]:
-    """Write one patient's recordings and note; return its truth rows."""
-    split, code = COHORTS[cohort]
-    plan_ss, note_ss, signal_ss = np.random.SeedSequence(seed, spawn_key=(code, index)).spawn(3)
-    rng = np.random.default_rng(plan_ss)
+@dataclass(frozen=True)
+class RecordingLayout:
+    """One recording of a patient before its signal: where it goes and its seizures (s)."""
+
+    session_dir: str
+    token: int
+    start: datetime
+    duration_s: float
+    seizures: list[list[float]]
+    kinds: list[str]
+
+
+@dataclass(frozen=True)
+class PatientLayout:
+    """Everything of a patient drawn from its plan stream, before any signal is rendered."""
+
+    plan: PatientPlan
+    montage: str
+    sfreq: float
+    sessions: list[tuple[str, datetime]]
+    recordings: list[RecordingLayout]
+
+    @property
+    def n_seizures(self) -> int:
+        return sum(len(r.seizures) for r in self.recordings)
+
+
+def patient_streams(seed: int, cohort: str, index: int) -> list[np.random.SeedSequence]:
+    """The plan, note and signal streams of patient ``index`` of ``cohort``."""
+    return np.random.SeedSequence(seed, spawn_key=(COHORTS[cohort][1], index)).spawn(3)
+
+
+def draw_patient_layout(
+    rng: np.random.Generator, params: SynthParams, cohort: str, primary: str, hfo: bool
+) -> PatientLayout:
+    """A patient's plan, montage, sampling rate, sessions and seizures, from its plan stream.
+
+    Cheap (no signal), so the audit can draw thousands of patients from the same
+    generator to measure what the corpus' nuisances give away in the population.
+    """
     plan = draw_patient_plan(rng, params, primary, hfo)
     montage = "02_tcp_le" if rng.random() < 0.3 else "01_tcp_ar"
     sfreq = params.sfreq
     if sfreq == 250.0 and rng.random() < ALT_SFREQ_P:
         sfreq = ALT_SFREQ
-    labels = edf_labels(montage)
-    eeg = [ch for ch in TUH_ORDER if ch not in ("A1", "A2")]
     sessions = _session_dirs(rng, _draw(rng, params.sessions_per_patient))
     low, high = params.seizures_per_recording
     recordings = []
@@ -291,19 +316,47 @@ def _generate_patient(
                 for k in kinds
             ]
             seizures = place_seizures(rng, duration, durations)
-            recordings.append(
-                (session_dir, token, start, duration, seizures, kinds[: len(seizures)])
-            )
+            recordings.append(RecordingLayout(session_dir, token, start, duration, seizures,
+                                              kinds[: len(seizures)]))  # fmt: skip
             start += timedelta(seconds=duration + int(rng.integers(5, 120)))
+    return PatientLayout(plan, montage, sfreq, sessions, recordings)
+
+
+def cohort_layouts(params: SynthParams, seed: int, cohort: str, n: int) -> Iterator[PatientLayout]:
+    """The layouts of patients 0 .. n - 1 of ``cohort``: the corpus' own for the first
+    ``n_<cohort>``, then more of the same population (any ``n``)."""
+    dealer = TypeDealer(seed, COHORTS[cohort][1])
+    for index in range(n):
+        plan_ss = patient_streams(seed, cohort, index)[0]
+        yield draw_patient_layout(np.random.default_rng(plan_ss), params, cohort,
+                                  dealer.primary(index).name, dealer.hfo(index))  # fmt: skip
+
+
+def _generate_patient(
+    params: SynthParams,
+    root: Path,
+    seed: int,
+    cohort: str,
+    index: int,
+    primary: str,
+    hfo: bool,
+    subject: str,
+) -> tuple[dict, list[dict]]:
+    """Write one patient's recordings and note; return its truth rows."""
+    split = COHORTS[cohort][0]
+    plan_ss, note_ss, signal_ss = patient_streams(seed, cohort, index)
+    layout = draw_patient_layout(np.random.default_rng(plan_ss), params, cohort, primary, hfo)
+    plan, montage, sfreq, sessions = layout.plan, layout.montage, layout.sfreq, layout.sessions
+    labels = edf_labels(montage)
+    eeg = [ch for ch in TUH_ORDER if ch not in ("A1", "A2")]
 
     rec_rows = []
-    for (session_dir, token, start, duration, seizures, kinds), ss in zip(
-        recordings, signal_ss.spawn(len(recordings)), strict=True
-    ):
+    for rec, ss in zip(layout.recordings, signal_ss.spawn(len(layout.recordings)), strict=True):
+        duration, seizures, kinds = rec.duration_s, rec.seizures, rec.kinds
         signal_rng = np.random.default_rng(ss)
-        session = session_dir[:4]
-        rec_id = recording_id(subject, session, token)
-        folder = root / split / subject / session_dir / montage
+        session = rec.session_dir[:4]
+        rec_id = recording_id(subject, session, rec.token)
+        folder = root / split / subject / rec.session_dir / montage
         folder.mkdir(parents=True, exist_ok=True)
         events = [Seizure(a, b, k) for (a, b), k in zip(seizures, kinds, strict=True)]
         eeg_data, look_alikes = build_recording(
@@ -315,7 +368,7 @@ def _generate_patient(
         by_name.update(zip(("A1", "A2", "EKG1", "PHOTIC"), extra, strict=True))
         ordered = np.vstack([by_name[ch] for ch in (*TUH_ORDER, "EKG1", "PHOTIC")])
         edf = folder / f"{rec_id}.edf"
-        write_edf(edf, ordered, labels, sfreq, start, subject)
+        write_edf(edf, ordered, labels, sfreq, rec.start, subject)
         csv_bi = edf.with_suffix(".csv_bi")
         csv_bi.write_text(csv_bi_text(rec_id, duration, seizures), encoding="ascii")
         rec_rows.append(
@@ -335,7 +388,7 @@ def _generate_patient(
             }
         )
 
-    n_seizures = sum(len(r["seizures"]) for r in rec_rows)
+    n_seizures = layout.n_seizures
     planted = planted_concepts(plan, n_seizures)
     note_rng = np.random.default_rng(note_ss)
     # One draw per concept whatever report_rate is: the rest of the note does not

@@ -9,11 +9,15 @@ import pyarrow.parquet as pq
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from pipeline.config import SynthParams
 from pipeline.evaluate.audit import (
     NUISANCES,
     control_null_band,
     nuisance_aurocs,
     nuisance_summary,
+    population_aurocs,
+    population_nuisances,
+    population_summary,
     render_audit,
     sensitivity_by_type,
     window_types,
@@ -32,6 +36,41 @@ def test_a_leaking_nuisance_stands_out_of_its_null():
     assert 0.55 < null95[1, 1] < 0.75  # ~0.5 + 1.65 sd of the null for ~36 positives
     summary = nuisance_summary(["a", "b"], auroc, null95)
     assert summary["n_pairs"] == 2 * len(NUISANCES) and summary["n_above_null95"] >= 1
+
+
+def test_population_intervals_find_a_small_leak_and_clear_the_rest():
+    rng = np.random.default_rng(0)
+    n = 3000
+    labels = (rng.random((n, 2)) < 0.3).astype(int)
+    values = rng.normal(size=(n, len(NUISANCES)))
+    values[:, 1] += 0.3 * labels[:, 1]  # a leak far too small to see in a cohort of 90
+    auroc, low, high = population_aurocs(values, labels, seed=1, n_draws=100)
+    assert auroc[1, 1] == pytest.approx(roc_auc_score(labels[:, 1], values[:, 1]))
+    assert 0.55 < low[1, 1] < auroc[1, 1] < high[1, 1] < 0.64
+    # No association: every other pair's interval holds 0.5, about +-0.025 wide.
+    others = np.ones_like(auroc, bool)
+    others[1, 1] = False
+    assert ((low[others] < 0.5) & (high[others] > 0.5)).mean() >= 0.8
+    assert np.all(high[others] - low[others] < 0.06)
+    summary = population_summary(["a", "b"], auroc, low, high, n)
+    assert summary["worst"]["concept"] == "b" and summary["worst"]["nuisance"] == NUISANCES[1]
+    assert summary["n_interval_excludes_0.5"] >= 1 and summary["n_outside_0.4_0.6"] == 0
+    report = {"nuisance": nuisance_summary(["a", "b"], auroc, high), "population": summary,
+              "detectors": {}, "clip_std": 2.0, "clipped": []}  # fmt: skip
+    text = render_audit(report)
+    assert "## Nuisance AUROC in the generator's population" in text
+    assert f"| b | {auroc[1, 0]:.3f}" in text and f"{auroc[1, 1]:.3f} \u2020" in text
+
+
+def test_the_generator_gives_no_concept_away_through_a_nuisance():
+    # Spec 11: recording duration, seizure count, sampling rate, montage and ictal rms
+    # must not give a concept away. In a cohort of 90 chance alone reaches 0.7; in
+    # 1500 patients of the same generator a real shortcut of 0.6 would stand out.
+    values, labels = population_nuisances(SynthParams(), seed=11, n=1500)
+    assert values.shape == (1500, len(NUISANCES)) and labels.shape[0] == 1500
+    auroc, _, _ = population_aurocs(values, labels, seed=0, n_draws=2)
+    assert np.nanmax(np.abs(auroc - 0.5)) < 0.08
+    assert 0.15 < labels.mean() < 0.6  # the draw plants concepts at all
 
 
 def test_windows_get_the_type_of_the_seizure_they_fall_in(tmp_path):

@@ -14,7 +14,7 @@ from pipeline.config import STANDARD_CHANNELS, PreprocessParams, SynthParams
 from pipeline.preprocessing.preprocess import condition_signal
 from pipeline.registry import REFERENCE_CONCEPTS
 from pipeline.synth import patterns
-from pipeline.synth.corpus import generate_corpus, place_seizures, write_truth
+from pipeline.synth.corpus import cohort_layouts, generate_corpus, place_seizures, write_truth
 from pipeline.synth.notes import ABSENT, PRESENT
 from pipeline.synth.signals import Seizure, build_recording, draw_traits, seizure_activity
 from pipeline.synth.types import (
@@ -73,6 +73,25 @@ def test_patient_does_not_depend_on_cohort_size(corpus, tmp_path):
             assert patient == first[patient["subject"]]
     assert len(bigger["patients"]) == 8
     assert len(first.keys() & {p["subject"] for p in bigger["patients"]}) == 6
+
+
+def test_layouts_drawn_without_signals_are_the_corpus_own(corpus):
+    # The audit's population is the corpus' own generator: its first patients must be
+    # exactly the cv cohort that was written, and drawing more must not change them.
+    _, truth = corpus
+    cv = [p for p in truth["patients"] if p["cohort"] == "cv"]
+    recordings = {p["subject"]: [r for r in truth["recordings"] if r["subject"] == p["subject"]]
+                  for p in cv}  # fmt: skip
+    layouts = list(cohort_layouts(TINY, seed=7, cohort="cv", n=len(cv) + 2))
+    assert len(layouts) == len(cv) + 2
+    for patient, layout in zip(cv, layouts, strict=False):
+        recs = recordings[patient["subject"]]
+        assert layout.montage == patient["montage"] and layout.sfreq == patient["sfreq"]
+        assert list(layout.plan.types) == patient["seizure_types"]
+        assert layout.n_seizures == patient["n_seizures"]
+        assert layout.plan.traits.ictal_ratio == patient["traits"]["ictal_ratio"]
+        assert [r.duration_s for r in layout.recordings] == [r["duration_s"] for r in recs]
+        assert [r.seizures for r in layout.recordings] == [r["seizures"] for r in recs]
 
 
 def test_layout_and_cohorts(corpus):
