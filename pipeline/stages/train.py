@@ -27,9 +27,12 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
+from functools import partial
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import polars as pl
@@ -55,6 +58,8 @@ from pipeline.szxai.losses import concept_weights
 from pipeline.szxai.methods import METHOD_SPECS, MethodStack, Slot, slot_seed
 from pipeline.szxai.references import read_pooled, reference_predictions
 from pipeline.szxai.training import FitResult, Hyper, eval_chunks, fit, predict
+
+T = TypeVar("T")
 
 #: Threshold of the per-fold summary in metrics.json (the report's own is evaluate.threshold).
 SUMMARY_THRESHOLD = 0.5
@@ -203,29 +208,37 @@ def run(params: Params, detector: str, fold: int) -> dict:
     every = fold_slots(params, fold)
     slots = [slot for slot in every if not slot.method.finetune]
     torch.manual_seed(params.train.seed)  # nothing should draw from it; belt and braces
-    rows, aligned = [], None
-    if slots:
+
+    def fit_stacked() -> tuple[list[dict], dict, pl.DataFrame | None]:
         stack = new_stack(params, slots, concepts, [train, val], device)
         fitted = fit(stack, tensors["train"], tensors["val"], weights.to(device), hyper,
                      fold_seed(params.train.seed, fold),
                      desc=f"train {detector} fold {fold}: {len(slots)} heads")  # fmt: skip
         chosen = choose_slots(slots, fitted.results)
-        szxai = chosen.get("szxai")
-        outputs = predict(fitted.stack, tensors["test"], windows_of=szxai)
+        outputs = predict(fitted.stack, tensors["test"], windows_of=chosen.get("szxai"))
+        rows, methods = [], {}
         for name, index in chosen.items():
             rows += prediction_rows(name, test, outputs["probs"][index])
-            record["methods"][name] = _method_record(
+            methods[name] = _method_record(
                 slots[index], fitted.results[index], test.labels, outputs["probs"][index]
             )
-        aligned = aligned_latents(test, outputs) if szxai is not None else None
-    for slot in (slot for slot in every if slot.method.finetune):
+        return rows, methods, aligned_latents(test, outputs) if "szxai" in chosen else None
+
+    def fit_finetune(slot: Slot) -> tuple[list[dict], dict, None]:
         pre = (train, test) if layer == "h_pre" else _split_pre(params, detector, folds, fold)
         probs, result = fit_finetuned(params, detector, fold, slot, concepts, pre, weights, device)
-        rows += prediction_rows(slot.method.name, test, probs)
-        record["methods"][slot.method.name] = {
-            **_method_record(slot, result, test.labels, probs),
-            "finetune": params.train.finetune.model_dump(),
-        }
+        record = {**_method_record(slot, result, test.labels, probs),
+                  "finetune": params.train.finetune.model_dump()}  # fmt: skip
+        return prediction_rows(slot.method.name, test, probs), {slot.method.name: record}, None
+
+    fits = ([fit_stacked] if slots else []) + [
+        partial(fit_finetune, slot) for slot in every if slot.method.finetune
+    ]
+    rows, aligned = [], None
+    for fit_rows, methods, fit_aligned in side_by_side(fits, device):
+        rows += fit_rows
+        record["methods"].update(methods)
+        aligned = aligned if fit_aligned is None else fit_aligned
     if params.train.references:
         reference_rows, record["references"] = fit_references(
             latents_path, params, crops, [train, val], test, concepts
@@ -233,6 +246,30 @@ def run(params: Params, detector: str, fold: int) -> dict:
         rows += reference_rows
     write_fold(params.train.fold_dir(detector, fold), rows, aligned, record, concepts)
     return record
+
+
+def side_by_side(fits: list[Callable[[], T]], device: torch.device) -> list[T]:
+    """Run independent fits at once, in threads; their results in the order given.
+
+    Torch releases the GIL inside its kernels, and a fold's fits (the stacked
+    heads, ``szxai-ft``) are small enough that one fit cannot keep two cores
+    busy: on a 2-core CPU two fits side by side, one intra-op thread each, take
+    about the time of the longer one. Each fit draws only from its own
+    generators, and the held-out predictions are bitwise those of fitting one
+    after the other with torch's default threads (tested); only the L2 term
+    logged in the training history may differ in its last digits (a sum taken
+    in another order). On a GPU the fits share the device the same way.
+    """
+    if len(fits) < 2:
+        return [f() for f in fits]
+    threads = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(max(1, threads // len(fits)))
+    try:
+        with ThreadPoolExecutor(max_workers=len(fits)) as pool:
+            return list(pool.map(lambda f: f(), fits))
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _split_pre(

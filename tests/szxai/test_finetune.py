@@ -11,6 +11,7 @@ from torch import nn
 from pipeline.config import TrainParams
 from pipeline.detectors import DETECTORS, DeepSOZ
 from pipeline.detectors.training import freeze
+from pipeline.stages import train as train_stage
 from pipeline.stages.train import run
 from pipeline.szxai.data import ConceptSpace, CropTensors
 from pipeline.szxai.finetune import BiLSTMEncoder, anchored_subcrops, detector_bilstm
@@ -145,3 +146,20 @@ def test_the_train_stage_writes_a_reproducible_szxai_ft_row(tmp_path):
     first = out.read_bytes()
     run(params, "deepsoz", 1)
     assert out.read_bytes() == first
+
+
+def test_side_by_side_fits_write_what_fits_one_after_the_other_write(tmp_path, monkeypatch):
+    make_cohort(tmp_path, n_subjects=9, pre_dim=DeepSOZ.pre_dim)
+    params = cohort_params(tmp_path, epochs=2, patience=None)
+    params = params.model_copy(update={"train": params.train.model_copy(
+        update={"methods": ("szxai", "szxai-avg", "szxai-ft"), "references": ()})})  # fmt: skip
+    threads = torch.get_num_threads()
+    fold = tmp_path / "train" / "deepsoz" / "fold1"
+    run(params, "deepsoz", 1)
+    assert torch.get_num_threads() == threads  # the fits' own thread count is undone
+    together = {f: (fold / f).read_bytes() for f in ("predictions.parquet",
+                                                      "latents_aligned.parquet")}  # fmt: skip
+    monkeypatch.setattr(train_stage, "side_by_side", lambda fits, device: [f() for f in fits])
+    record = run(params, "deepsoz", 1)
+    assert list(record["methods"]) == ["szxai", "szxai-avg", "szxai-ft"]
+    assert {f: (fold / f).read_bytes() for f in together} == together
