@@ -23,9 +23,12 @@ def main() -> None:
         (r["sensitivity"], d, r["type"]) for d, rows in report["detectors"].items() for r in rows
     )
     clip = max(report["clipped"], key=lambda r: r["clipped_fraction"])
+    population = report["population"]
     print(
         f"audit: nuisance AUROC max {report['nuisance']['max_auroc']} "
-        f"({report['nuisance']['n_above_0.6']}/{report['nuisance']['n_pairs']} > 0.6); "
+        f"({report['nuisance']['n_above_0.6']}/{report['nuisance']['n_pairs']} > 0.6) in the cv "
+        f"cohort, farthest from 0.5 {population['worst']['auroc']} in "
+        f"{population['patients']} patients of the generator; "
         f"lowest sensitivity {worst[0]:.2f} ({worst[1]}, {worst[2]}); most clipped "
         f"{clip['type']} {clip['clipped_fraction']:.2f} -> {out}"
     )

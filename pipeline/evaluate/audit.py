@@ -406,11 +406,11 @@ def _population_lines(pop: dict) -> list[str]:
         "population). An AUROC here is what the generator gives away; the table above is a "
         "sample of one cohort from it, whose spread is mostly chance. 95 % patient-bootstrap "
         "intervals.", "",
-        f"Farthest from 0.5: {w['concept']} x {w['nuisance']}, {w['auroc']} "
-        f"[{w['low']}, {w['high']}]; {pop['n_outside_0.4_0.6']} of {pop['n_pairs']} pairs "
-        f"outside [0.4, 0.6]; {pop['n_interval_excludes_0.5']} intervals exclude 0.5 (about "
-        f"{round(0.05 * pop['n_pairs'])} would by chance alone, fewer than that if the concepts "
-        "were independent of each other, which they are not).", "",
+        f"Farthest from 0.5: {w['concept']} x {w['nuisance']}, {w['auroc']:.3f} "
+        f"[{w['low']:.3f}, {w['high']:.3f}]; {pop['n_outside_0.4_0.6']} of {pop['n_pairs']} "
+        f"pairs outside [0.4, 0.6]; {pop['n_interval_excludes_0.5']} intervals exclude 0.5 "
+        f"(about {round(0.05 * pop['n_pairs'])} would by chance alone; the concepts co-occur, "
+        "so that count varies more than a binomial one).", "",
         "| concept | " + " | ".join(NUISANCES) + " |",
         "| --- |" + " --- |" * len(NUISANCES),
     ]  # fmt: skip

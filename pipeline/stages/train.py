@@ -227,9 +227,9 @@ def run(params: Params, detector: str, fold: int) -> dict:
     def fit_finetune(slot: Slot) -> tuple[list[dict], dict, None]:
         pre = (train, test) if layer == "h_pre" else _split_pre(params, detector, folds, fold)
         probs, result = fit_finetuned(params, detector, fold, slot, concepts, pre, weights, device)
-        record = {**_method_record(slot, result, test.labels, probs),
-                  "finetune": params.train.finetune.model_dump()}  # fmt: skip
-        return prediction_rows(slot.method.name, test, probs), {slot.method.name: record}, None
+        entry = {**_method_record(slot, result, test.labels, probs),
+                 "finetune": params.train.finetune.model_dump()}  # fmt: skip
+        return prediction_rows(slot.method.name, test, probs), {slot.method.name: entry}, None
 
     fits = ([fit_stacked] if slots else []) + [
         partial(fit_finetune, slot) for slot in every if slot.method.finetune
