@@ -10,6 +10,7 @@ excerpts are read again from the recording (µV, the crop's 600 s).
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -111,6 +112,13 @@ def crop_pages(
         for fold in folds:
             yield from fold_pages(params, detector, out_dir, llm, fold)
         return
+    # Each worker's LLM gets its share of the cores: llama.cpp's threads spin while they
+    # wait, so two models with every core each run far slower than with half each.
+    if params.llm.n_threads == 0:
+        share = max(1, (os.cpu_count() or 1) // workers)
+        params = params.model_copy(
+            update={"llm": params.llm.model_copy(update={"n_threads": share})}
+        )
     # spawn: a forked child would inherit the parent's threads and any loaded model.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
