@@ -552,6 +552,46 @@ def run(params: Params) -> Evaluation:
     return result
 
 
+@dataclass(frozen=True)
+class CvScores:
+    """Table 1's cv rows: every held-out prediction, scored per fold and pooled over patients.
+
+    Attributes
+    ----------
+    concepts : polars.DataFrame
+        The bank (:func:`read_concepts`); ``control`` marks its negative controls.
+    control : ndarray of bool, shape (N,)
+    predictions : polars.DataFrame
+        From :func:`~pipeline.evaluate.collect.read_predictions`.
+    per_fold : polars.DataFrame
+        Each row's metrics per fold (:func:`~pipeline.evaluate.collect.fold_scores`).
+    summary : polars.DataFrame
+        Table 1: fold means and the pooled values with their bootstrap intervals.
+    comparisons : polars.DataFrame
+        SzXAI minus every other row, paired (:func:`~pipeline.evaluate.collect.paired_comparisons`).
+    """
+
+    concepts: pl.DataFrame
+    control: np.ndarray
+    predictions: pl.DataFrame
+    per_fold: pl.DataFrame
+    summary: pl.DataFrame
+    comparisons: pl.DataFrame
+
+
+def score_cv(params: Params) -> CvScores:
+    """Score the train stages' held-out predictions as Table 1 and its comparisons do."""
+    ev = params.evaluate
+    concepts = read_concepts(params.concepts.bank_path)
+    control = control_mask(concepts["name"].to_list())
+    predictions = read_predictions(params.train.out_dir, DETECTORS, params.folds.n_folds)
+    per_fold = fold_scores(predictions, ev.threshold, params.seed, control)
+    draws = pooled_draws(predictions, control, ev.threshold, params.seed, ev.bootstrap_draws)
+    return CvScores(concepts, control, predictions, per_fold,
+                    summarise_folds(per_fold, pooled_intervals(draws)),
+                    paired_comparisons(draws, per_fold, ALIGNED_METHOD))  # fmt: skip
+
+
 def run_evaluation(params: Params, llm) -> Evaluation:
     """Score every method, draw every figure, write the tables and the index.
 
@@ -567,19 +607,16 @@ def run_evaluation(params: Params, llm) -> Evaluation:
     """
     ev = params.evaluate
     out = Outputs(Path(ev.reports_dir))
-    concepts = read_concepts(params.concepts.bank_path)
-    control = control_mask(concepts["name"].to_list())
-    predictions = read_predictions(params.train.out_dir, DETECTORS, params.folds.n_folds)
-    per_fold = fold_scores(predictions, ev.threshold, params.seed, control)
-    draws = pooled_draws(predictions, control, ev.threshold, params.seed, ev.bootstrap_draws)
-    summary = summarise_folds(per_fold, pooled_intervals(draws))
+    scores = score_cv(params)
+    concepts, control, predictions = scores.concepts, scores.control, scores.predictions
+    per_fold, summary = scores.per_fold, scores.summary
     heldout = read_heldout(params.train, DETECTORS)
     test = None
     if heldout.height:
         test = heldout_summary(heldout, predictions, control, ev.threshold, params.seed,
                                ev.bootstrap_draws)  # fmt: skip
     table = write_tables(summary, test, out)
-    comparisons = write_comparisons(paired_comparisons(draws, per_fold, ALIGNED_METHOD), out)
+    comparisons = write_comparisons(scores.comparisons, out)
     with atomic_path(out.concept_auroc) as tmp:
         concept_aurocs(predictions, concepts, control).write_csv(tmp, float_precision=6)
 
