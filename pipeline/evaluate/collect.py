@@ -299,6 +299,66 @@ def paired_comparisons(
     return table.insert_column(6, pl.Series("q_bh", q_values, dtype=pl.Float64))
 
 
+def run_differences(
+    base: pl.DataFrame,
+    other: pl.DataFrame,
+    control: np.ndarray | None,
+    seed: int,
+    n_draws: int,
+    level: float = 0.95,
+) -> pl.DataFrame:
+    """Every row of one run minus the same row of another, scored on the same crops.
+
+    For two trainings of the same cv crops that differ in a setting (epochs,
+    a loss weight, a ``dvc exp``): each (detector, method) of ``other`` minus
+    that of ``base`` in pooled macro ROC area, paired over patients (both runs
+    get the same bootstrap draws, :func:`pooled_draws`), so that the interval
+    says whether the setting moved the row beyond noise.
+
+    Parameters
+    ----------
+    base, other : polars.DataFrame
+        Held-out predictions of the two runs (:func:`read_predictions`).
+    control : ndarray of bool, shape (N,), optional
+        Concepts left out of the macro average.
+    seed, n_draws : int
+        Of the patient bootstrap.
+    level : float
+
+    Returns
+    -------
+    polars.DataFrame
+        ``detector``, ``method``, ``auroc_base``, ``auroc_other``, ``delta``,
+        ``delta_low``, ``delta_high``, ``p_bootstrap``; rows present in both runs.
+
+    Raises
+    ------
+    ValueError
+        If a row's crops or labels differ between the runs (not the same data).
+    """
+    runs = [frame.sort("detector", "method", "crop_id") for frame in (base, other)]
+    draws = [pooled_draws(frame, control, 0.5, seed, n_draws) for frame in runs]
+    rows_of = [pooled_rows(frame) for frame in runs]
+    rows = []
+    for key in (k for k in draws[0] if k in draws[1]):
+        first, second = (r[key] for r in rows_of)
+        if not (first["crop_id"].equals(second["crop_id"])
+                and first["labels"].equals(second["labels"])):  # fmt: skip
+            raise ValueError(f"{key[0]} {key[1]}: the two runs scored different crops or labels")
+        delta, low, high, p = paired_bootstrap(draws[1][key]["auroc"], draws[0][key]["auroc"],
+                                               level)  # fmt: skip
+        rows.append({"detector": key[0], "method": key[1],
+                     "auroc_base": float(draws[0][key]["auroc"][0]),
+                     "auroc_other": float(draws[1][key]["auroc"][0]), "delta": delta,
+                     "delta_low": low, "delta_high": high, "p_bootstrap": p})  # fmt: skip
+    schema = {"detector": pl.String, "method": pl.String}
+    schema |= dict.fromkeys(
+        ("auroc_base", "auroc_other", "delta", "delta_low", "delta_high", "p_bootstrap"),
+        pl.Float64,
+    )
+    return pl.DataFrame(rows, schema=schema)
+
+
 def _paired_folds(per_fold: pl.DataFrame, detector: str, first: str, second: str) -> np.ndarray:
     """Per-fold AUROC of ``first`` minus ``second``, over the folds where both are defined."""
     rows = per_fold.filter((pl.col("detector") == detector)

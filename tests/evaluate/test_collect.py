@@ -91,3 +91,51 @@ def test_macro_columns_leave_the_control_concept_out_and_report_it_apart():
     summary = summarise_folds(with_control)
     assert summary.filter(pl.col("method") == "szxai")["auroc_hfo"][0] == 0.0
     assert not summary["reference"].any()
+
+
+def _run(scores: dict[str, np.ndarray], labels: np.ndarray) -> pl.DataFrame:
+    rows = [
+        {"detector": "deepsoz", "fold": crop % 3, "method": method, "crop_id": f"c{crop}",
+         "subject": f"s{crop // 2}", "probs": probs[crop].tolist(),
+         "labels": labels[crop].tolist()}
+        for method, probs in scores.items()
+        for crop in range(len(labels))
+    ]  # fmt: skip
+    return pl.DataFrame(rows)
+
+
+def test_run_differences_pair_two_runs_over_the_same_patients():
+    from pipeline.evaluate.collect import pooled_draws, run_differences
+    from pipeline.metrics import paired_bootstrap
+
+    rng = np.random.default_rng(4)
+    labels = (rng.random((60, 3)) < 0.4).astype(int)
+    informative = labels + rng.normal(scale=0.3, size=labels.shape)
+    base = _run({"szxai": informative, "yan": rng.random(labels.shape)}, labels)
+    noisy = informative + rng.normal(scale=2.0, size=labels.shape)
+    # The other run is shuffled: rows are matched by crop, not by position.
+    other = _run({"szxai": noisy, "yan": base.filter(pl.col("method") == "yan")["probs"]
+                  .list.to_array(3).to_numpy()}, labels).sample(fraction=1.0, seed=1)  # fmt: skip
+    table = run_differences(base, other, None, seed=2, n_draws=300)
+    by_method = {r["method"]: r for r in table.iter_rows(named=True)}
+    # The same scores in both runs: no difference. Noise added: a loss beyond noise.
+    assert (by_method["yan"]["delta"], by_method["yan"]["p_bootstrap"]) == (0.0, 1.0)
+    szxai = by_method["szxai"]
+    assert szxai["delta"] < 0 and szxai["delta_high"] < 0 and szxai["p_bootstrap"] < 0.05
+    # The same numbers as the paired bootstrap of the two runs' own draws.
+    draws = [pooled_draws(f.sort("method", "crop_id"), None, 0.5, 2, 300) for f in (base, other)]
+    expected = paired_bootstrap(draws[1]["deepsoz", "szxai"]["auroc"],
+                                draws[0]["deepsoz", "szxai"]["auroc"])  # fmt: skip
+    assert (szxai["delta"], szxai["delta_low"], szxai["delta_high"],
+            szxai["p_bootstrap"]) == pytest.approx(expected)  # fmt: skip
+    assert szxai["auroc_base"] > szxai["auroc_other"]
+
+
+def test_run_differences_refuse_runs_on_different_crops():
+    from pipeline.evaluate.collect import run_differences
+
+    labels = np.eye(3, dtype=int)[np.arange(12) % 3]
+    base = _run({"szxai": labels.astype(float)}, labels)
+    other = base.with_columns(pl.col("crop_id").str.replace("c1", "x1"))
+    with pytest.raises(ValueError, match="different crops"):
+        run_differences(base, other, None, seed=0, n_draws=20)
