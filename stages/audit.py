@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from pipeline.config import load_params
+from pipeline.evaluate.audit import PLAIN_BACKGROUND
 from pipeline.stages.audit import run
 
 
@@ -22,6 +23,12 @@ def main() -> None:
     worst = min(
         (r["sensitivity"], d, r["type"]) for d, rows in report["detectors"].items() for r in rows
     )
+    mistaken = max(
+        (r["false_alarm_share"], d, r["kind"])
+        for d, rows in report["lookalikes"].items()
+        for r in rows
+        if r["kind"] != PLAIN_BACKGROUND
+    )
     clip = max(report["clipped"], key=lambda r: r["clipped_fraction"])
     population = report["population"]
     print(
@@ -29,7 +36,9 @@ def main() -> None:
         f"({report['nuisance']['n_above_0.6']}/{report['nuisance']['n_pairs']} > 0.6) in the cv "
         f"cohort, farthest from 0.5 {population['worst']['auroc']} in "
         f"{population['patients']} patients of the generator; "
-        f"lowest sensitivity {worst[0]:.2f} ({worst[1]}, {worst[2]}); most clipped "
+        f"lowest sensitivity {worst[0]:.2f} ({worst[1]}, {worst[2]}); look-alike most taken "
+        f"for a seizure {mistaken[2]} ({mistaken[1]}, {mistaken[0]:.2f} of its windows); "
+        f"most clipped "
         f"{clip['type']} {clip['clipped_fraction']:.2f} -> {out}"
     )
 

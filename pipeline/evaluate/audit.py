@@ -1,6 +1,6 @@
 """Audit of the synthetic corpus (spec section 11): can a shortcut give the concepts away?
 
-Six checks, all against the hidden truth of the cv cohort:
+Seven checks, all against the hidden truth of the cv cohort:
 
 - **Nuisance AUROC** per concept: how well recording duration, number of
   seizures, sampling rate, montage and the patient's ictal amplitude ratio
@@ -16,6 +16,9 @@ Six checks, all against the hidden truth of the cv cohort:
 - **Detector sensitivity per seizure type**: the share of each type's seizure
   windows with p_sz >= 0.5, and the window AUROC of that type's seizure
   windows against all background windows, per frozen detector.
+- **Look-alikes**: per label-neutral look-alike, the share of its windows each
+  detector scores p_sz >= 0.5, and the AUROC of seizures against it: which
+  confuser the detector mistakes for a seizure.
 - **Clipped fraction per type**: the share of seizure samples that the
   preprocessing's mean +- ``clip_std`` std clip changes, per seizure type.
 
@@ -206,38 +209,113 @@ def nuisance_aurocs(
     return auroc, null95
 
 
+def _read_windows(latents_path: Path) -> pl.DataFrame:
+    """Non-padding windows of a detector's latents, numbered in a column ``row``."""
+    return (
+        pl.from_arrow(
+            pq.read_table(
+                latents_path, columns=["recording_id", "start_s", "label", "is_pad", "p_sz"]
+            )
+        )
+        .filter(~pl.col("is_pad"))
+        .with_row_index("row")
+    )
+
+
+def _kind_of_windows(frame: pl.DataFrame, intervals: list[dict]) -> pl.DataFrame:
+    """``row`` and ``kind`` of the windows whose centre falls in an interval of their recording.
+
+    ``intervals``: dicts with ``recording_id``, ``start``, ``stop`` (s) and ``kind``.
+    """
+    table = pl.DataFrame(
+        intervals, schema={"recording_id": pl.String, "start": pl.Float64, "stop": pl.Float64,
+                           "kind": pl.String},
+    )  # fmt: skip
+    centre = pl.col("start_s") + 0.5
+    return (
+        frame.join(table, on="recording_id", how="inner")
+        .filter((centre >= pl.col("start")) & (centre < pl.col("stop")))
+        .select("row", "kind")
+        .unique("row", keep="first")
+    )
+
+
 def window_types(latents_path: Path, truth: dict) -> pl.DataFrame:
     """Non-padding windows of a detector's latents with their seizure type (null = background).
 
     Columns ``recording_id``, ``label``, ``p_sz``, ``type``.
     """
-    frame = pl.from_arrow(
-        pq.read_table(latents_path, columns=["recording_id", "start_s", "label", "is_pad", "p_sz"])
-    ).filter(~pl.col("is_pad"))
-    rows = [
-        {"recording_id": r["recording_id"], "sz_start": a, "sz_stop": b, "type": kind}
+    frame = _read_windows(latents_path)
+    seizures = [
+        {"recording_id": r["recording_id"], "start": a, "stop": b, "kind": kind}
         for r in truth["recordings"]
         for (a, b), kind in zip(r["seizures"], r["seizure_types"], strict=True)
     ]
-    intervals = pl.DataFrame(
-        rows, schema={"recording_id": pl.String, "sz_start": pl.Float64, "sz_stop": pl.Float64,
-                      "type": pl.String},
-    )  # fmt: skip
-    centre = pl.col("start_s") + 0.5
-    typed = (
-        frame.with_row_index("row")
-        .join(intervals, on="recording_id", how="left")
-        .filter(
-            (pl.col("label") == 1) & (centre >= pl.col("sz_start")) & (centre < pl.col("sz_stop"))
-        )
-        .select("row", "type")
-        .unique("row", keep="first")
-    )
+    typed = _kind_of_windows(frame.filter(pl.col("label") == 1), seizures)
     return (
-        frame.with_row_index("row")
-        .join(typed, on="row", how="left")
+        frame.join(typed, on="row", how="left")
+        .rename({"kind": "type"})
         .select("recording_id", "label", "p_sz", "type")
     )
+
+
+#: Non-seizure windows on none of the look-alikes.
+PLAIN_BACKGROUND = "plain background"
+
+
+def lookalike_scores(latents_path: Path, truth: dict, threshold: float = 0.5) -> list[dict]:
+    """How a detector scores each label-neutral look-alike of ``truth.json`` (spec 10).
+
+    Per look-alike kind (and :data:`PLAIN_BACKGROUND`, the non-seizure windows
+    on none): its non-seizure windows, the share with p_sz >= ``threshold`` (the
+    detector's false alarms), the median p_sz, and the window AUROC of all
+    seizure windows against this kind's windows: how well the detector tells
+    seizures from this one look-alike.
+    """
+    frame = _read_windows(latents_path)
+    events = [
+        {"recording_id": r["recording_id"], "start": e["start"], "stop": e["stop"],
+         "kind": e["kind"]}
+        for r in truth["recordings"]
+        for e in r.get("confusers", [])
+    ]  # fmt: skip
+    background = frame.filter(pl.col("label") == 0)
+    kinds = background.join(_kind_of_windows(background, events), on="row", how="left")
+    seizure = frame.filter(pl.col("label") == 1)["p_sz"].to_numpy()
+    out = []
+    for (kind,), group in kinds.group_by("kind"):
+        p = group["p_sz"].to_numpy()
+        scores = np.concatenate([seizure, p])[:, None]
+        y = np.concatenate([np.ones(len(seizure), int), np.zeros(len(p), int)])[:, None]
+        out.append(
+            {
+                "kind": kind or PLAIN_BACKGROUND,
+                "windows": len(p),
+                "false_alarm_share": float(np.mean(p >= threshold)),
+                "median_p_sz": float(np.median(p)),
+                "auroc": float(per_concept_auroc(y, scores)[0]) if len(seizure) else None,
+            }
+        )
+    return sorted(out, key=lambda r: (r["kind"] == PLAIN_BACKGROUND, r["kind"]))
+
+
+def _lookalike_lines(lookalikes: dict[str, list[dict]]) -> list[str]:
+    """The report's section on the detectors' scores for each look-alike."""
+    lines = ["", "## Frozen detectors on the look-alikes", "",
+             "Non-seizure windows per label-neutral look-alike of `truth.json` (spec 10): the "
+             "share the detector scores p_sz >= 0.5 (false alarms), the median p_sz, and the "
+             "AUROC of all seizure windows against this look-alike's windows.", "",
+             "| detector | look-alike | windows | p_sz >= 0.5 | median p_sz | AUROC |",
+             "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for detector, rows in lookalikes.items():
+        for r in rows:
+            auroc = "n/a" if r["auroc"] is None else f"{r['auroc']:.3f}"
+            share, median = r["false_alarm_share"], r["median_p_sz"]
+            lines.append(
+                f"| {detector} | {r['kind']} | {r['windows']} | {share:.3f} | {median:.3f} | "
+                f"{auroc} |"
+            )
+    return lines
 
 
 def sensitivity_by_type(windows: pl.DataFrame, threshold: float = 0.5) -> list[dict]:
@@ -355,6 +433,8 @@ def render_audit(report: dict) -> str:
         for r in rows:
             lines.append(f"| {detector} | {r['type']} | {r['windows']} | "
                          f"{r['sensitivity']:.2f} | {r['auroc']:.3f} |")  # fmt: skip
+    if report.get("lookalikes"):
+        lines += _lookalike_lines(report["lookalikes"])
     lines += ["", f"## Clipped fraction per seizure type (clip at mean +- "
               f"{report['clip_std']:g} std)", "", "| seizure type | clipped fraction |",
               "| --- | --- |"]  # fmt: skip
@@ -570,6 +650,7 @@ def run_audit(params: Params, with_clip_comparison: bool = True) -> dict:
             concepts, *population_aurocs(*population, params.seed), len(population[0])
         ),
         "detectors": {},
+        "lookalikes": {},
         "clip_std": params.preprocess.clip_std,
         "clipped": clipped_fraction_by_type(truth, params.data.root, params.preprocess),
     }
@@ -577,6 +658,7 @@ def run_audit(params: Params, with_clip_comparison: bool = True) -> dict:
         path = params.detector.latents_path(name)
         if path.is_file():
             report["detectors"][name] = sensitivity_by_type(window_types(path, truth))
+            report["lookalikes"][name] = lookalike_scores(path, truth)
     if params.detector.latents_path(DETECTOR_NAMES[0]).is_file():
         report["control_bands"] = _control_bands(params)
     if with_clip_comparison:

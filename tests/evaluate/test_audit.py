@@ -12,7 +12,9 @@ from sklearn.metrics import roc_auc_score
 from pipeline.config import SynthParams
 from pipeline.evaluate.audit import (
     NUISANCES,
+    PLAIN_BACKGROUND,
     control_null_band,
+    lookalike_scores,
     nuisance_aurocs,
     nuisance_summary,
     population_aurocs,
@@ -95,6 +97,36 @@ def test_windows_get_the_type_of_the_seizure_they_fall_in(tmp_path):
               "clipped": [{"type": "absence", "clipped_fraction": 0.1}]}  # fmt: skip
     text = render_audit(report)
     assert "| d | tonic | 5 | 0.00 | 1.000 |" in text and "| absence | 0.100 |" in text
+
+
+def test_lookalikes_count_the_detectors_false_alarms_on_each(tmp_path):
+    confusers = [
+        {"kind": "hyperventilation", "start": 30.0, "stop": 40.0},
+        {"kind": "sleep", "start": 50.0, "stop": 55.0},
+    ]
+    truth = {"recordings": [{"recording_id": "r1", "seizures": [[10.0, 20.0]],
+                             "seizure_types": ["absence"], "confusers": confusers}]}  # fmt: skip
+    start = np.arange(60, dtype=float)
+    label = ((start >= 10) & (start < 20)).astype(np.int8)
+    p_sz = np.full(60, 0.1, np.float32)
+    p_sz[10:20] = 0.9
+    p_sz[30:35], p_sz[35:40] = 0.95, 0.3  # half of the look-alike scores above the seizures
+    table = pa.table({"recording_id": ["r1"] * 60, "start_s": start, "label": label,
+                      "is_pad": np.zeros(60, bool), "p_sz": p_sz})  # fmt: skip
+    path = tmp_path / "latents.parquet"
+    pq.write_table(table, path)
+    rows = {r["kind"]: r for r in lookalike_scores(path, truth)}
+    assert set(rows) == {"hyperventilation", "sleep", PLAIN_BACKGROUND}
+    hv, sleep, plain = rows["hyperventilation"], rows["sleep"], rows[PLAIN_BACKGROUND]
+    assert (hv["windows"], sleep["windows"], plain["windows"]) == (10, 5, 35)
+    assert hv["false_alarm_share"] == 0.5 and hv["median_p_sz"] == pytest.approx(0.625)
+    assert hv["auroc"] == pytest.approx(0.5) and sleep["auroc"] == 1.0
+    assert sleep["false_alarm_share"] == 0.0
+    text = render_audit({"nuisance": nuisance_summary(["a"], np.full((1, 5), 0.5),
+                                                      np.full((1, 5), 0.6)),
+                         "detectors": {}, "lookalikes": {"d": list(rows.values())},
+                         "clip_std": 2.0, "clipped": []})  # fmt: skip
+    assert "| d | hyperventilation | 10 | 0.500 | 0.625 | 0.500 |" in text
 
 
 def test_control_band_matches_the_mann_whitney_null():
