@@ -523,10 +523,11 @@ class TrainParams(_Section):
     #: How the heads with attention pooling (SzXAI and its attention ablations)
     #: draw those windows: ``p_sz`` = half of them with probability proportional
     #: to the detector's p_sz, the weight their seizure concepts pool by, the
-    #: other half uniformly among the remaining real windows; ``uniform`` = all
-    #: uniformly. Heads that pool by average or maximum always draw uniformly,
-    #: which estimates their pooling. Why: :mod:`pipeline.szxai.methods`.
-    window_draw: Literal["uniform", "p_sz"] = "p_sz"
+    #: other half uniformly among the remaining real windows; ``p_sz_added`` =
+    #: those p_sz windows added to a full uniform draw (1.5x the windows);
+    #: ``uniform`` = all uniformly. Heads that pool by average or maximum always
+    #: draw uniformly, which estimates their pooling. Why: :mod:`pipeline.szxai.methods`.
+    window_draw: Literal["uniform", "p_sz", "p_sz_added"] = "p_sz"
     #: L_reg over every Linear layer, as the paper prints it, instead of only the
     #: layers whose scale the loss can see (see pipeline.szxai.losses.l2_penalty).
     l2_all_layers: bool = False

@@ -667,8 +667,9 @@ def run_evaluation(params: Params, llm) -> Evaluation:
             "[audit.md](audit.md): nuisance AUROC per concept (recording duration, number of "
             "seizures, sampling rate, montage, ictal rms) in the cv cohort and in thousands of "
             "patients of the same generator, the frozen detectors' sensitivity per seizure "
-            "type and false alarms per look-alike, the clipped fraction of seizure samples per type, the chance band "
-            "of the negative control's AUROC and what the clip costs the `features` row.",
+            "type and false alarms per look-alike, the clipped fraction of seizure samples "
+            "per type, the chance band of the negative control's AUROC and what the clip "
+            "costs the `features` row.",
         ))  # fmt: skip
     index = render_index(
         table, result.figures, provenance(params, methods, fold), out.index,

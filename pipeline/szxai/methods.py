@@ -201,7 +201,7 @@ class MethodStack(nn.Module):
 
         kinds = list(dict.fromkeys(kind(s) for s in slots))
         self.group_slots: list[list[int]] = []
-        #: The window draw each group trains on (``"uniform"`` or ``"p_sz"``).
+        #: The window draw each group trains on (``"uniform"``, ``"p_sz"`` or ``"p_sz_added"``).
         self.group_draws: list[str] = [draw for _, _, draw in kinds]
         groups = []
         for architecture, encoder, draw in kinds:

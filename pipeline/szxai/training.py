@@ -200,10 +200,14 @@ def sample_windows(batch: CropTensors, n_windows: int, generator: torch.Generato
 
 
 def sample_windows_by_p_sz(
-    batch: CropTensors, n_windows: int, generator: torch.Generator
+    batch: CropTensors, n_windows: int, generator: torch.Generator, n_uniform: int | None = None
 ) -> CropTensors:
     """Per crop, K real windows: K // 2 drawn with probability proportional to p_sz, the rest
     uniformly among the other real windows (without replacement, in time order).
+
+    ``n_uniform`` (default K - K // 2) uniform windows instead of the rest:
+    ``n_uniform = K`` adds the K // 2 p_sz windows to a full uniform draw of K
+    (``train.window_draw: p_sz_added``).
 
     Attention pooling weighs a seizure concept's window scores by p_sz; a
     seizure is 1-20 % of a 600-window crop, so K uniform draws often hold
@@ -214,19 +218,20 @@ def sample_windows_by_p_sz(
     :func:`sample_windows`.
     """
     n_time = batch.mask.shape[1]
-    if n_windows >= n_time:
+    by_p_sz = n_windows // 2
+    n_uniform = n_windows - by_p_sz if n_uniform is None else n_uniform
+    if by_p_sz + n_uniform >= n_time:
         return batch
     device = batch.mask.device
     uniform = torch.rand(batch.mask.shape, generator=generator).to(device)
     gumbel = -torch.log(-torch.log(torch.rand(batch.mask.shape, generator=generator)
                                    .clamp(1e-12, 1 - 1e-7))).to(device)  # fmt: skip
-    by_p_sz = n_windows // 2
     keys = (batch.p_sz.clamp(min=1e-6).log() + gumbel).masked_fill(~batch.mask, -math.inf)
     first = keys.topk(by_p_sz, dim=1).indices
     taken = torch.zeros_like(batch.mask).scatter(1, first, True)
     # Real windows not yet drawn have keys < 1: drawn first, then padding, then repeats.
     rest_keys = uniform.masked_fill(~batch.mask, 2.0).masked_fill(taken, 3.0)
-    rest = rest_keys.topk(n_windows - by_p_sz, dim=1, largest=False).indices
+    rest = rest_keys.topk(n_uniform, dim=1, largest=False).indices
     return batch.windows(torch.cat([first, rest], dim=1).sort(dim=1).values)
 
 
@@ -448,6 +453,10 @@ def _epoch_windows(
     shown = {"uniform": sample_windows(train, hyper.train_windows, generator)}
     if "p_sz" in stack.draws:
         shown["p_sz"] = sample_windows_by_p_sz(train, hyper.train_windows, draw_generator)
+    if "p_sz_added" in stack.draws:
+        shown["p_sz_added"] = sample_windows_by_p_sz(
+            train, hyper.train_windows, draw_generator, n_uniform=hyper.train_windows
+        )
     return {name: crops for name, crops in shown.items() if name in stack.draws}
 
 

@@ -303,6 +303,22 @@ def test_p_sz_draw_takes_half_its_windows_where_p_sz_is_high_and_the_rest_unifor
     assert seizure_draws / draws < 0.6  # the other half stays spread over the crop
 
 
+def test_p_sz_added_draw_keeps_the_whole_uniform_draw_beside_the_p_sz_windows():
+    rng = np.random.default_rng(4)
+    batch = _batch(rng, n=2, t=200)
+    p_sz = torch.full((2, 200), 1e-6)
+    p_sz[:, 100:104] = 0.95
+    batch = dataclasses.replace(batch, p_sz=p_sz, h=torch.arange(400.0).reshape(2, 200, 1))
+    half = sample_windows_by_p_sz(batch, 8, torch.Generator().manual_seed(1))
+    added = sample_windows_by_p_sz(batch, 8, torch.Generator().manual_seed(1), n_uniform=8)
+    assert half.h.shape == (2, 8, 1) and added.h.shape == (2, 12, 1) and added.mask.all()
+    index = added.h[..., 0].long() % 200
+    assert (index.diff(dim=1) > 0).all()  # 12 distinct windows
+    assert (((index >= 100) & (index < 104)).sum(dim=1) == 4).all()  # all 4 seizure windows
+    whole = sample_windows_by_p_sz(batch, 8, torch.Generator().manual_seed(1), n_uniform=200)
+    assert whole.h.shape == batch.h.shape  # asking for more than the crop holds: the crop
+
+
 def test_detector_stays_frozen_while_the_head_trains(tmp_path):
     paths = make_cohort(tmp_path, n_subjects=3)
     concepts = read_concepts(paths["bank"])
